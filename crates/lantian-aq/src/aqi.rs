@@ -338,7 +338,9 @@ impl Aqi {
 
     fn from_parts(rules: RuleSet, iaqi: [Option<u32>; 10], expected: usize, mut flags: Flags) -> Aqi {
         let present = iaqi.iter().filter(|v| v.is_some()).count();
-        if present < expected {
+        if present == 0 {
+            flags.set(Flag::InsufficientData);
+        } else if present < expected {
             flags.set(Flag::MissingPollutant);
         }
         // AQI = max IAQI (HJ 633 formula (2)); capped at 500 (each IAQI already is).

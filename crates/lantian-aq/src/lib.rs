@@ -11,6 +11,7 @@
 //! implemented; [`RuleSet::for_date`] chooses by the date of the data, callers may pin one.
 
 pub mod aqi;
+pub mod assess;
 pub mod composite;
 pub mod gb3095;
 pub mod hj663;

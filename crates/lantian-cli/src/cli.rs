@@ -1,0 +1,233 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use lantian_aq::Date;
+use lantian_aq::assess::RuleChoice;
+use std::path::PathBuf;
+
+/// Lantian (蓝天): air-quality assessment and the closed loop of a district's campaign.
+#[derive(Debug, Parser)]
+#[command(name = "lantian", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Assess stations or cities from CNEMC china_sites / china_cities files: hourly and daily
+    /// AQI, period means, percentiles, good and heavy days, composite index (评价).
+    Assess(AssessArgs),
+    /// Rank cities by composite index and by PM2.5 for a period, ties shared (城市排名).
+    Rank(RankArgs),
+}
+
+/// `--rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesArg {
+    /// HJ 633-2012 / HJ 663-2013 / GB 3095-2012.
+    #[value(name = "2012")]
+    Y2012,
+    /// HJ 633-2026 / HJ 663-2026 / GB 3095-2026.
+    #[value(name = "2026")]
+    Y2026,
+    /// By the date of the data (2026 rules from 2026-03-01).
+    Auto,
+}
+
+impl RulesArg {
+    /// As the science crate's choice.
+    pub fn choice(self) -> RuleChoice {
+        match self {
+            RulesArg::Y2012 => RuleChoice::Fixed(lantian_aq::RuleSet::Y2012),
+            RulesArg::Y2026 => RuleChoice::Fixed(lantian_aq::RuleSet::Y2026),
+            RulesArg::Auto => RuleChoice::Auto,
+        }
+    }
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns, values at published precision.
+    Table,
+    /// CSV (UTF-8 with BOM so Excel reads Chinese), full precision.
+    Csv,
+    /// JSON array of objects, full precision, English keys.
+    Json,
+}
+
+/// `--lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// 中文.
+    Zh,
+    /// English.
+    En,
+}
+
+/// `--by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    /// One row per station (or per city column of china_cities files).
+    Station,
+    /// Station files grouped into cities (evaluation stations only).
+    City,
+}
+
+/// Output options shared by commands.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Language of headers and labels.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    /// Write to this file (atomically: nothing is written if anything fails) instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+/// Selection of places and time shared by commands.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// Station codes (comma-separated or repeated), e.g. 1828A,3169A.
+    #[arg(long, value_delimiter = ',')]
+    pub station: Vec<String>,
+    /// Cities (comma-separated or repeated), e.g. 焦作.
+    #[arg(long, value_delimiter = ',')]
+    pub city: Vec<String>,
+    /// Province, e.g. 河南.
+    #[arg(long)]
+    pub province: Option<String>,
+    /// First day (YYYY-MM-DD or YYYYMMDD), inclusive; days are hours 01..24.
+    #[arg(long, value_parser = parse_date)]
+    pub from: Option<Date>,
+    /// Last day, inclusive.
+    #[arg(long, value_parser = parse_date)]
+    pub to: Option<Date>,
+    /// Rule set.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub rules: RulesArg,
+    /// Station list CSV (监测点编码,监测点名称,城市,经度,纬度,对照点); default: the embedded
+    /// 2022-02-13 list.
+    #[arg(long)]
+    pub stations: Option<PathBuf>,
+    /// Dust-affected days to exclude from PM statistics and the composite index (扣沙),
+    /// comma-separated dates.
+    #[arg(long, value_delimiter = ',', value_parser = parse_date)]
+    pub dust_days: Vec<Date>,
+    /// Reader threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// `lantian assess`.
+#[derive(Debug, Clone, Args)]
+pub struct AssessArgs {
+    /// china_sites_*.csv / china_cities_*.csv files or directories holding them.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// One row per hour: the real-time AQI, level and primary pollutant(s).
+    #[arg(long, conflicts_with = "daily")]
+    pub hourly: bool,
+    /// One row per day: daily means, O3 max 8 h, daily AQI, level, primary pollutant(s).
+    #[arg(long)]
+    pub daily: bool,
+    /// Rows per station, or per city.
+    #[arg(long, value_enum, default_value = "station")]
+    pub by: By,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `lantian rank`.
+#[derive(Debug, Clone, Args)]
+pub struct RankArgs {
+    /// The period: YYYY-MM (a month), YYYY-Qn (a quarter) or YYYY (a year).
+    #[arg(long, value_parser = parse_period)]
+    pub period: Period,
+    /// china_sites_*.csv / china_cities_*.csv files or directories holding them.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Only cities of this province.
+    #[arg(long)]
+    pub province: Option<String>,
+    /// Rule set.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub rules: RulesArg,
+    /// Station list CSV; default: the embedded 2022-02-13 list.
+    #[arg(long)]
+    pub stations: Option<PathBuf>,
+    /// Dust-affected days (扣沙), comma-separated dates.
+    #[arg(long, value_delimiter = ',', value_parser = parse_date)]
+    pub dust_days: Vec<Date>,
+    /// Reader threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// A reporting period: inclusive first and last day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// First day.
+    pub from: Date,
+    /// Last day.
+    pub to: Date,
+    /// As written.
+    pub label: &'static str,
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD or YYYYMMDD)"))
+}
+
+/// Parse `YYYY-MM`, `YYYY-Qn` or `YYYY`.
+pub(crate) fn parse_period(s: &str) -> Result<Period, String> {
+    let bad = || format!("{s:?} is not a period (YYYY-MM, YYYY-Qn or YYYY)");
+    let s = s.trim();
+    let year: i32 = s.get(0..4).and_then(|y| y.parse().ok()).ok_or_else(bad)?;
+    let rest = &s[4..];
+    let (m0, m1, label) = if rest.is_empty() {
+        (1, 12, "year")
+    } else if let Some(q) = rest.strip_prefix("-Q").or_else(|| rest.strip_prefix("-q")) {
+        let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(bad)?;
+        (3 * q - 2, 3 * q, "quarter")
+    } else if let Some(m) = rest.strip_prefix('-') {
+        let m: u32 = m.parse().ok().filter(|m| (1..=12).contains(m)).ok_or_else(bad)?;
+        (m, m, "month")
+    } else {
+        return Err(bad());
+    };
+    let from = Date::from_ymd(year, m0, 1).ok_or_else(bad)?;
+    let to = Date::from_ymd(year, m1, lantian_aq::time::days_in_month(year, m1)).ok_or_else(bad)?;
+    Ok(Period { from, to, label })
+}
+
+/// A usage error found after parsing (an unknown station code, an empty selection).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct UsageError(pub(crate) String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let p = parse_period("2025-01").unwrap();
+        assert_eq!((p.from.to_string(), p.to.to_string()), ("2025-01-01".into(), "2025-01-31".into()));
+        let p = parse_period("2024-Q1").unwrap();
+        assert_eq!(p.to.to_string(), "2024-03-31");
+        assert_eq!(parse_period("2025").unwrap().to.to_string(), "2025-12-31");
+        assert!(parse_period("2025-13").is_err());
+        assert!(parse_period("25-01").is_err());
+    }
+}
