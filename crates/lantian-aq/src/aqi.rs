@@ -147,6 +147,25 @@ pub struct Iaqi {
 ///   so the IAQI is capped at 500 with [`Flag::Capped`].
 /// - A negative or non-finite `c` gives `None` with [`Flag::InvalidInput`].
 pub fn iaqi(rules: RuleSet, table: IaqiTable, c: f64) -> Iaqi {
+    iaqi_rounded(rules, table, c, IndexRounding::Ceil)
+}
+
+/// How an IAQI is made an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum IndexRounding {
+    /// "全部进位取整" (HJ 633—2012 §6.2, HJ 633—2026 §4.2.6): the standard, and what CNEMC
+    /// publishes for stations.
+    #[default]
+    Ceil,
+    /// Half up (四舍五入): what CNEMC's 2013–2025 city real-time AQI does, computed from the
+    /// published (rounded) city concentrations — 99.9996 % of the 249,598 complete city-hours
+    /// of January 2025, against 83.4 % for ceil (docs/SCIENCE.md). Not the standard; used only
+    /// to reproduce published 2012-era area values.
+    HalfUp,
+}
+
+/// [`iaqi`] with a choice of integer rounding.
+pub fn iaqi_rounded(rules: RuleSet, table: IaqiTable, c: f64, rounding: IndexRounding) -> Iaqi {
     if !c.is_finite() || c < 0.0 {
         return Iaqi { value: None, raw: None, flags: Flags::EMPTY.with(Flag::InvalidInput) };
     }
@@ -182,7 +201,11 @@ pub fn iaqi(rules: RuleSet, table: IaqiTable, c: f64) -> Iaqi {
     let (lo, hi) = (bp[i - 1], bp[i]);
     let (ilo, ihi) = (IAQI_STEPS[i - 1], IAQI_STEPS[i]);
     let raw = (ihi - ilo) / (hi - lo) * (c - lo) + ilo;
-    Iaqi { value: Some(ceil_index(raw) as u32), raw: Some(raw), flags: Flags::EMPTY }
+    let value = match rounding {
+        IndexRounding::Ceil => ceil_index(raw),
+        IndexRounding::HalfUp => crate::round::half_up(raw, 0),
+    };
+    Iaqi { value: Some(value as u32), raw: Some(raw), flags: Flags::EMPTY }
 }
 
 /// AQI level (HJ 633—2012 Table 2 / HJ 633—2026 Table 1), with the standard colours (Annex A).
@@ -409,9 +432,33 @@ impl HourlyInputs {
     }
 }
 
-fn put(rules: RuleSet, out: &mut [Option<u32>; 10], flags: &mut Flags, t: IaqiTable, c: Option<f64>) {
+struct Acc {
+    rules: RuleSet,
+    rounding: IndexRounding,
+    v: [Option<u32>; 10],
+    flags: Flags,
+}
+
+impl Acc {
+    fn new(rules: RuleSet, rounding: IndexRounding) -> Acc {
+        Acc { rules, rounding, v: [None; 10], flags: Flags::EMPTY }
+    }
+
+    fn put(&mut self, t: IaqiTable, c: Option<f64>) {
+        put(self.rules, self.rounding, &mut self.v, &mut self.flags, t, c);
+    }
+}
+
+fn put(
+    rules: RuleSet,
+    rounding: IndexRounding,
+    out: &mut [Option<u32>; 10],
+    flags: &mut Flags,
+    t: IaqiTable,
+    c: Option<f64>,
+) {
     if let Some(c) = c {
-        let i = iaqi(rules, t, c);
+        let i = iaqi_rounded(rules, t, c, rounding);
         *flags = flags.union(i.flags);
         out[t.index()] = i.value;
     }
@@ -425,18 +472,22 @@ fn put(rules: RuleSet, out: &mut [Option<u32>; 10], flags: &mut Flags, t: IaqiTa
 /// SO2 1 h > 800 under 2012 falls back to the IAQI of the SO2 24 h moving mean (HJ 633—2012
 /// Table 1 note 2); under 2026 its IAQI is 200.
 pub fn hourly_aqi(rules: RuleSet, h: &HourlyInputs) -> Aqi {
-    let mut v = [None; 10];
-    let mut flags = Flags::EMPTY;
-    put(rules, &mut v, &mut flags, IaqiTable::So2_1h, h.so2);
-    if rules == RuleSet::Y2012 && v[IaqiTable::So2_1h.index()].is_none() && flags.has(Flag::So2SpecialCase) {
-        put(rules, &mut v, &mut flags, IaqiTable::So2_24h, h.so2_24h);
+    hourly_aqi_rounded(rules, h, IndexRounding::Ceil)
+}
+
+/// [`hourly_aqi`] with a choice of IAQI rounding (see [`IndexRounding`]).
+pub fn hourly_aqi_rounded(rules: RuleSet, h: &HourlyInputs, rounding: IndexRounding) -> Aqi {
+    let mut a = Acc::new(rules, rounding);
+    a.put(IaqiTable::So2_1h, h.so2);
+    if rules == RuleSet::Y2012 && a.v[IaqiTable::So2_1h.index()].is_none() && a.flags.has(Flag::So2SpecialCase) {
+        a.put(IaqiTable::So2_24h, h.so2_24h);
     }
-    put(rules, &mut v, &mut flags, IaqiTable::No2_1h, h.no2);
-    put(rules, &mut v, &mut flags, IaqiTable::Pm10_24h, h.pm10);
-    put(rules, &mut v, &mut flags, IaqiTable::Co_1h, h.co);
-    put(rules, &mut v, &mut flags, IaqiTable::O3_1h, h.o3);
-    put(rules, &mut v, &mut flags, IaqiTable::Pm25_24h, h.pm25);
-    Aqi::from_parts(rules, v, 6, flags)
+    a.put(IaqiTable::No2_1h, h.no2);
+    a.put(IaqiTable::Pm10_24h, h.pm10);
+    a.put(IaqiTable::Co_1h, h.co);
+    a.put(IaqiTable::O3_1h, h.o3);
+    a.put(IaqiTable::Pm25_24h, h.pm25);
+    Aqi::from_parts(rules, a.v, 6, a.flags)
 }
 
 /// The daily indicators of one station-day (or area-day).
@@ -466,26 +517,25 @@ pub struct DailyInputs {
 /// - 2026 (HJ 633—2026 §4.2.2): six — the five daily means and O3 daily max 8 h; O3 8 h > 800
 ///   gives IAQI 300.
 pub fn daily_aqi(rules: RuleSet, d: &DailyInputs) -> Aqi {
-    let mut v = [None; 10];
-    let mut flags = Flags::EMPTY;
-    put(rules, &mut v, &mut flags, IaqiTable::So2_24h, d.so2);
-    put(rules, &mut v, &mut flags, IaqiTable::No2_24h, d.no2);
-    put(rules, &mut v, &mut flags, IaqiTable::Pm10_24h, d.pm10);
-    put(rules, &mut v, &mut flags, IaqiTable::Co_24h, d.co);
-    put(rules, &mut v, &mut flags, IaqiTable::Pm25_24h, d.pm25);
+    let mut a = Acc::new(rules, IndexRounding::Ceil);
+    a.put(IaqiTable::So2_24h, d.so2);
+    a.put(IaqiTable::No2_24h, d.no2);
+    a.put(IaqiTable::Pm10_24h, d.pm10);
+    a.put(IaqiTable::Co_24h, d.co);
+    a.put(IaqiTable::Pm25_24h, d.pm25);
     let expected = match rules {
         RuleSet::Y2012 => {
-            put(rules, &mut v, &mut flags, IaqiTable::O3_1h, d.o3_1h_max);
-            put(rules, &mut v, &mut flags, IaqiTable::O3_8h, d.o3_8h_max);
+            a.put(IaqiTable::O3_1h, d.o3_1h_max);
+            a.put(IaqiTable::O3_8h, d.o3_8h_max);
             // O3 8 h > 800 has no IAQI by design; it is not a missing pollutant.
-            if flags.has(Flag::O3SpecialCase) { 6 } else { 7 }
+            if a.flags.has(Flag::O3SpecialCase) { 6 } else { 7 }
         }
         RuleSet::Y2026 => {
-            put(rules, &mut v, &mut flags, IaqiTable::O3_8h, d.o3_8h_max);
+            a.put(IaqiTable::O3_8h, d.o3_8h_max);
             6
         }
     };
-    Aqi::from_parts(rules, v, expected, flags)
+    Aqi::from_parts(rules, a.v, expected, a.flags)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! ([`crate::composite`]). The rule set is chosen per day by the date of the data
 //! ([`RuleChoice::Auto`]) unless the caller pins one.
 
-use crate::aqi::{Aqi, DailyInputs, HourlyInputs, daily_aqi, hourly_aqi};
+use crate::aqi::{Aqi, DailyInputs, HourlyInputs, IndexRounding, daily_aqi, hourly_aqi_rounded};
 use crate::composite::{CompositeBasis, DailyRecord, DustPolicy, PeriodSummary, period_summary};
 use crate::hj663::{self, Stat};
 use crate::pollutant::Pollutant;
@@ -94,6 +94,12 @@ pub struct HourRecord {
 
 /// The real-time AQI of every hour that has at least one value.
 pub fn hourly(choice: RuleChoice, s: &Series<'_>) -> Vec<HourRecord> {
+    hourly_rounded(choice, s, IndexRounding::Ceil)
+}
+
+/// [`hourly`] with a choice of IAQI rounding ([`IndexRounding::HalfUp`] reproduces CNEMC's
+/// 2012-era city values from rounded city concentrations).
+pub fn hourly_rounded(choice: RuleChoice, s: &Series<'_>, rounding: IndexRounding) -> Vec<HourRecord> {
     let mut out = Vec::new();
     for i in 0..s.len() {
         let mut conc = [None; 6];
@@ -109,7 +115,7 @@ pub fn hourly(choice: RuleChoice, s: &Series<'_>) -> Vec<HourRecord> {
         if inputs.so2.is_some_and(|v| v > 800.0) {
             inputs.so2_24h = s.trailing_24h(Pollutant::So2, i);
         }
-        out.push(HourRecord { hour, conc, aqi: hourly_aqi(choice.on(hour.day()), &inputs) });
+        out.push(HourRecord { hour, conc, aqi: hourly_aqi_rounded(choice.on(hour.day()), &inputs, rounding) });
     }
     out
 }
@@ -137,21 +143,42 @@ impl DayRecord {
     }
 }
 
-/// Daily records for every natural day the series touches.
+/// Which hours make a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum DayBoundary {
+    /// The standard's natural day: the hours labelled 01:00 … 24:00 (values labelled by the
+    /// end of the hour; GB 3095—2026 §3.10, HJ 663). The default.
+    #[default]
+    HourEnding01To24,
+    /// The calendar rows 00:00 … 23:00 of a file's date. Not the standard's day; offered
+    /// because some published figures are reproduced only this way (see docs/SCIENCE.md).
+    Calendar00To23,
+}
+
+/// Daily records for every natural day the series touches (standard day boundary).
 pub fn daily(choice: RuleChoice, s: &Series<'_>) -> Vec<DayRecord> {
+    daily_with(choice, s, DayBoundary::HourEnding01To24)
+}
+
+/// Daily records for every day the series touches, with the given day boundary.
+pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> Vec<DayRecord> {
+    let shift: i64 = match boundary {
+        DayBoundary::HourEnding01To24 => 0,
+        DayBoundary::Calendar00To23 => 1,
+    };
     let n = s.len();
     if n == 0 {
         return Vec::new();
     }
     let o3: Vec<Option<f64>> = (0..n).map(|i| s.get(Pollutant::O3, i)).collect();
     let m8 = hj663::moving_means_8h(&o3);
-    let first = s.start.day();
-    let last = s.start.add_hours(n as i64 - 1).day();
+    let first = s.start.add_hours(shift).day();
+    let last = s.start.add_hours(n as i64 - 1 + shift).day();
     let mut out = Vec::with_capacity((last.days() - first.days() + 1) as usize);
     let mut d = first;
     while d <= last {
         // Index of hour 01 of day d; may be negative or past the end at the edges.
-        let h1 = HourStamp::new(d, 1).hours() - s.start.hours();
+        let h1 = HourStamp::new(d, 1).hours() - shift - s.start.hours();
         let hours = |p: Pollutant| -> Vec<Option<f64>> {
             (h1..h1 + 24).map(|i| if i < 0 { None } else { s.get(p, i as usize) }).collect()
         };
@@ -225,18 +252,26 @@ pub fn area_daily(choice: RuleChoice, stations: &[&[DayRecord]]) -> Vec<DayRecor
         .collect()
 }
 
-/// An area's hourly value as CNEMC publishes it: the mean of the stations' values present in
-/// that hour, rounded half up — to integers, CO to two decimals (data/README.md: this
-/// reproduces every `china_cities` value of January 2025). `None` when no station has one.
-pub fn area_hourly_value(p: Pollutant, values: impl Iterator<Item = f64>) -> Option<f64> {
+/// An area's hourly concentration: the mean of the values its stations have in that hour
+/// (HJ 663 §5.2; STANDARDS.md §2.5). `None` when no station has one.
+pub fn area_hourly_mean(values: impl Iterator<Item = f64>) -> Option<f64> {
     let mut n = 0u32;
     let mut sum = 0.0;
     for v in values.filter(|v| v.is_finite() && *v >= 0.0) {
         n += 1;
         sum += v;
     }
+    (n > 0).then(|| sum / f64::from(n))
+}
+
+/// An area's hourly value as CNEMC publishes it: [`area_hourly_mean`] rounded half up — to
+/// integers, CO to two decimals. For SO2, NO2, PM10, PM2.5 and O3 this reproduces every
+/// published `china_cities` value of January 2025; CNEMC averages unrounded station CO, which
+/// the station files give to one decimal only, so CO agrees within ±0.005 (data/README.md). CNEMC's 2012-era city AQI is then the half-up IAQI of these rounded
+/// values ([`IndexRounding::HalfUp`]).
+pub fn area_hourly_value(p: Pollutant, values: impl Iterator<Item = f64>) -> Option<f64> {
     let decimals = if p == Pollutant::Co { 2 } else { 0 };
-    (n > 0).then(|| crate::round::half_up(sum / f64::from(n), decimals))
+    area_hourly_mean(values).map(|m| crate::round::half_up(m, decimals))
 }
 
 impl DayRecord {

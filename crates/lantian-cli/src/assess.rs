@@ -4,8 +4,9 @@
 use crate::cli::{AssessArgs, Lang};
 use crate::data::{Loaded, Unit, load};
 use crate::output::{Cell, Col, Table, col};
-use lantian_aq::assess::{self, DayRecord, HourRecord, RuleChoice, Series};
+use lantian_aq::assess::{self, DayBoundary, DayRecord, HourRecord, RuleChoice, Series};
 use lantian_aq::composite::PeriodSummary;
+use lantian_aq::aqi::IndexRounding;
 use lantian_aq::{Aqi, Date, Flags, Pollutant};
 
 /// Run the command; returns the rendered output.
@@ -18,8 +19,9 @@ pub(crate) fn run(a: &AssessArgs) -> anyhow::Result<Vec<u8>> {
     let window = if a.hourly && sel.from.is_none() && sel.to.is_none() {
         (0, loaded.data.hours)
     } else {
-        loaded.window(sel.from, sel.to)
+        loaded.window(sel.from, sel.to, sel.day_hours.boundary())
     };
+    let boundary = sel.day_hours.boundary();
     let choice = sel.rules.choice();
     let lang = a.output.lang;
     let mut dust = sel.dust_days.clone();
@@ -27,7 +29,7 @@ pub(crate) fn run(a: &AssessArgs) -> anyhow::Result<Vec<u8>> {
     let table = if a.hourly {
         hourly_table(&loaded, &units, window, choice, lang)
     } else {
-        let days = par_map(&units, sel.threads, |u| unit_days(&loaded, u, window, choice));
+        let days = par_map(&units, sel.threads, |u| unit_days(&loaded, u, window, choice, boundary));
         if a.daily { daily_table(&units, &days, lang) } else { summary_table(&units, &days, choice, &dust, lang) }
     };
     Ok(table.render(a.output.format, lang))
@@ -45,20 +47,28 @@ pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], threads: Option<usize>, f: 
 }
 
 /// Daily records of a unit: a station's own, or an area's from its stations.
-pub(crate) fn unit_days(l: &Loaded, u: &Unit, window: (usize, usize), choice: RuleChoice) -> Vec<DayRecord> {
+pub(crate) fn unit_days(
+    l: &Loaded,
+    u: &Unit,
+    window: (usize, usize),
+    choice: RuleChoice,
+    boundary: DayBoundary,
+) -> Vec<DayRecord> {
     if u.is_area {
-        let per: Vec<Vec<DayRecord>> = u.columns.iter().map(|&c| assess::daily(choice, &l.series(c, window))).collect();
+        let per: Vec<Vec<DayRecord>> =
+            u.columns.iter().map(|&c| assess::daily_with(choice, &l.series(c, window), boundary)).collect();
         let refs: Vec<&[DayRecord]> = per.iter().map(Vec::as_slice).collect();
         assess::area_daily(choice, &refs)
     } else {
-        assess::daily(choice, &l.series(u.columns[0], window))
+        assess::daily_with(choice, &l.series(u.columns[0], window), boundary)
     }
 }
 
 fn unit_hours(l: &Loaded, u: &Unit, window: (usize, usize), choice: RuleChoice) -> Vec<HourRecord> {
     if u.is_area {
-        // City hourly values as CNEMC publishes them: the mean of the stations' values,
-        // rounded half up (lantian_aq::assess::area_hourly_value); the AQI from those.
+        // City hourly values as CNEMC publishes them: the stations' mean rounded half up
+        // (lantian_aq::assess::area_hourly_value); under the 2012 rules the AQI of those
+        // rounded values with IAQIs rounded half up, as CNEMC did; under 2026, the standard.
         let len = window.1 - window.0;
         let series: Vec<Series<'_>> = u.columns.iter().map(|&c| l.series(c, window)).collect();
         let cols: Vec<Vec<f64>> = Pollutant::ALL
@@ -66,8 +76,8 @@ fn unit_hours(l: &Loaded, u: &Unit, window: (usize, usize), choice: RuleChoice) 
             .map(|&p| {
                 (0..len)
                     .map(|i| {
-                        assess::area_hourly_value(p, series.iter().filter_map(|s| s.values[p.index()].get(i).copied()))
-                            .unwrap_or(f64::NAN)
+                        let at = series.iter().filter_map(|s| s.values[p.index()].get(i).copied());
+                        assess::area_hourly_value(p, at).unwrap_or(f64::NAN)
                     })
                     .collect()
             })
@@ -76,7 +86,13 @@ fn unit_hours(l: &Loaded, u: &Unit, window: (usize, usize), choice: RuleChoice) 
             start: l.data.hour_at(window.0),
             values: [&cols[0], &cols[1], &cols[2], &cols[3], &cols[4], &cols[5]],
         };
-        assess::hourly(choice, &s)
+        let rounding = match choice {
+            RuleChoice::Fixed(lantian_aq::RuleSet::Y2026) => IndexRounding::Ceil,
+            // Auto: each hour by its own rules; the 2012-era practice applies before 2026-03-01.
+            _ if s.start.day() >= lantian_aq::rules::SWITCH_2026 => IndexRounding::Ceil,
+            _ => IndexRounding::HalfUp,
+        };
+        assess::hourly_rounded(choice, &s, rounding)
     } else {
         assess::hourly(choice, &l.series(u.columns[0], window))
     }

@@ -68,6 +68,28 @@ pub enum Lang {
     En,
 }
 
+/// `--day-hours`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DayHours {
+    /// The standard's natural day: hours labelled 01..24 (HJ 663; GB 3095 §3.10).
+    #[value(name = "01-24")]
+    Standard,
+    /// Calendar rows 00..23 of each date (not the standard; for comparing with sources that
+    /// count this way).
+    #[value(name = "00-23")]
+    Calendar,
+}
+
+impl DayHours {
+    /// As the science crate's boundary.
+    pub fn boundary(self) -> lantian_aq::assess::DayBoundary {
+        match self {
+            DayHours::Standard => lantian_aq::assess::DayBoundary::HourEnding01To24,
+            DayHours::Calendar => lantian_aq::assess::DayBoundary::Calendar00To23,
+        }
+    }
+}
+
 /// `--by`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum By {
@@ -112,6 +134,9 @@ pub struct SelectArgs {
     /// Rule set.
     #[arg(long, value_enum, default_value = "auto")]
     pub rules: RulesArg,
+    /// Which hours make a day.
+    #[arg(long, value_enum, default_value = "01-24")]
+    pub day_hours: DayHours,
     /// Station list CSV (监测点编码,监测点名称,城市,经度,纬度,对照点); default: the embedded
     /// 2022-02-13 list.
     #[arg(long)]
@@ -161,6 +186,12 @@ pub struct RankArgs {
     /// Rule set.
     #[arg(long, value_enum, default_value = "auto")]
     pub rules: RulesArg,
+    /// Which hours make a day.
+    #[arg(long, value_enum, default_value = "01-24")]
+    pub day_hours: DayHours,
+    /// Only prefecture-level and above cities (the Ministry's 339), or every city with data.
+    #[arg(long, value_enum, default_value = "prefecture")]
+    pub cities: CitySet,
     /// Station list CSV; default: the embedded 2022-02-13 list.
     #[arg(long)]
     pub stations: Option<PathBuf>,
@@ -172,6 +203,15 @@ pub struct RankArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `--cities`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CitySet {
+    /// 地级及以上城市: municipalities, prefecture-level units, the Bingtuan cities.
+    Prefecture,
+    /// Every city column with data, including the national new areas.
+    All,
 }
 
 /// A reporting period: inclusive first and last day.

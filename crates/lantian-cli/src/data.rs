@@ -1,7 +1,7 @@
 //! Loading inputs and choosing what to assess: stations, or cities built from stations.
 
 use crate::cli::{By, SelectArgs, UsageError};
-use lantian_aq::assess::Series;
+use lantian_aq::assess::{DayBoundary, Series};
 use lantian_aq::{Date, HourStamp, Pollutant};
 use lantian_ingest::cnemc::{self, FileKind, HourlyData, RowType, RowTypes};
 use lantian_ingest::places::{self, City, Station};
@@ -152,13 +152,17 @@ impl Loaded {
     /// The hour-axis window [i0, i1) for days `from..=to`. Without `from`, days start at the
     /// first file's date: its 00:00 row is hour 24 of the day before, which that file alone
     /// cannot make a day of. Without `to`, up to the last hour read.
-    pub(crate) fn window(&self, from: Option<Date>, to: Option<Date>) -> (usize, usize) {
+    pub(crate) fn window(&self, from: Option<Date>, to: Option<Date>, b: DayBoundary) -> (usize, usize) {
         let d = &self.data;
         let start = d.start.hours();
         let clip = |h: i64| (h - start).clamp(0, d.hours as i64) as usize;
+        let first_hour = match b {
+            DayBoundary::HourEnding01To24 => 1,
+            DayBoundary::Calendar00To23 => 0,
+        };
         let from = from.unwrap_or_else(|| d.start.calendar().0);
-        let i0 = clip(HourStamp::new(from, 1).hours());
-        let i1 = to.map_or(d.hours, |t| clip(HourStamp::new(t, 24).hours() + 1));
+        let i0 = clip(HourStamp::new(from, first_hour).hours());
+        let i1 = to.map_or(d.hours, |t| clip(HourStamp::new(t, first_hour + 23).hours() + 1));
         (i0, i1.max(i0))
     }
 

@@ -3,7 +3,7 @@
 //! §3.1): composite index ascending at 2 decimals, PM2.5 ascending at integer precision.
 
 use crate::assess::{par_map, summarize, unit_days};
-use crate::cli::{By, Lang, RankArgs, SelectArgs};
+use crate::cli::{By, CitySet, Lang, RankArgs, SelectArgs};
 use crate::data::load;
 use crate::output::{Cell, Table, col};
 use lantian_aq::Pollutant;
@@ -19,6 +19,7 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
         from: Some(r.period.from),
         to: Some(r.period.to),
         rules: r.rules,
+        day_hours: r.day_hours,
         stations: r.stations.clone(),
         dust_days: r.dust_days.clone(),
         threads: r.threads,
@@ -27,13 +28,24 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
     let by = if loaded.data.kind == FileKind::Sites { By::City } else { By::Station };
     let mut units = loaded.select(&sel, by)?;
     // The Ministry ranks prefecture-level and above cities (地级及以上城市).
-    units.retain(|u| loaded.cities.get(&u.city).is_some_and(|c| c.is_prefecture_or_above()));
-    let window = loaded.window(sel.from, sel.to);
+    if r.cities == CitySet::Prefecture {
+        units.retain(|u| loaded.cities.get(&u.city).is_some_and(|c| c.is_prefecture_or_above()));
+    }
+    let boundary = sel.day_hours.boundary();
+    let window = loaded.window(sel.from, sel.to, boundary);
     let choice = sel.rules.choice();
     let mut dust = sel.dust_days.clone();
     dust.sort();
-    let days = par_map(&units, sel.threads, |u| unit_days(&loaded, u, window, choice));
-    let sums: Vec<_> = days.iter().map(|d| summarize(d, choice, &dust)).collect();
+    let days = par_map(&units, sel.threads, |u| unit_days(&loaded, u, window, choice, boundary));
+    let mut sums: Vec<_> = days.iter().map(|d| summarize(d, choice, &dust)).collect();
+    // Cities whose stations carry no value at all in the period (retired columns, renamed
+    // cities) are counted in the note, not listed.
+    let has_data: Vec<bool> = days.iter().map(|ds| ds.iter().any(|d| d.stats.iter().any(|s| s.value.is_some()))).collect();
+    let no_data = has_data.iter().filter(|h| !**h).count();
+    let mut keep = has_data.iter();
+    units.retain(|_| keep.next().copied().unwrap_or(false));
+    let mut keep = has_data.iter();
+    sums.retain(|_| keep.next().copied().unwrap_or(false));
     // Cities without a valid composite index (a pollutant missing all period) are listed last,
     // unranked, rather than dropped: officials must see who has no data.
     let composite: Vec<Option<f64>> = sums.iter().map(|s| s.composite.total).collect();
@@ -98,7 +110,7 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
     let n = units.len();
     let note = match r.output.lang {
         Lang::Zh => format!(
-            "{n} 个城市 {} 至 {}：平均 PM2.5 {}，PM10 {}，SO2 {}，NO2 {} µg/m³",
+            "{n} 个城市（另 {no_data} 个无数据）{} 至 {}：平均 PM2.5 {}，PM10 {}，SO2 {}，NO2 {} µg/m³",
             r.period.from,
             r.period.to,
             f1(mean_of(Pollutant::Pm25)),
@@ -107,7 +119,7 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
             f1(mean_of(Pollutant::No2))
         ),
         Lang::En => format!(
-            "{n} cities, {} to {}: mean PM2.5 {}, PM10 {}, SO2 {}, NO2 {} µg/m³",
+            "{n} cities ({no_data} more without data), {} to {}: mean PM2.5 {}, PM10 {}, SO2 {}, NO2 {} µg/m³",
             r.period.from,
             r.period.to,
             f1(mean_of(Pollutant::Pm25)),
