@@ -167,7 +167,11 @@ pub enum IndexRounding {
 /// [`iaqi`] with a choice of integer rounding.
 pub fn iaqi_rounded(rules: RuleSet, table: IaqiTable, c: f64, rounding: IndexRounding) -> Iaqi {
     if !c.is_finite() || c < 0.0 {
-        return Iaqi { value: None, raw: None, flags: Flags::EMPTY.with(Flag::InvalidInput) };
+        return Iaqi {
+            value: None,
+            raw: None,
+            flags: Flags::EMPTY.with(Flag::InvalidInput),
+        };
     }
     let c = match rules {
         RuleSet::Y2012 => c,
@@ -177,15 +181,31 @@ pub fn iaqi_rounded(rules: RuleSet, table: IaqiTable, c: f64, rounding: IndexRou
         IaqiTable::So2_1h if c > 800.0 => {
             let flags = Flags::EMPTY.with(Flag::So2SpecialCase);
             return match rules {
-                RuleSet::Y2012 => Iaqi { value: None, raw: None, flags },
-                RuleSet::Y2026 => Iaqi { value: Some(200), raw: None, flags },
+                RuleSet::Y2012 => Iaqi {
+                    value: None,
+                    raw: None,
+                    flags,
+                },
+                RuleSet::Y2026 => Iaqi {
+                    value: Some(200),
+                    raw: None,
+                    flags,
+                },
             };
         }
         IaqiTable::O3_8h if c > 800.0 => {
             let flags = Flags::EMPTY.with(Flag::O3SpecialCase);
             return match rules {
-                RuleSet::Y2012 => Iaqi { value: None, raw: None, flags },
-                RuleSet::Y2026 => Iaqi { value: Some(300), raw: None, flags },
+                RuleSet::Y2012 => Iaqi {
+                    value: None,
+                    raw: None,
+                    flags,
+                },
+                RuleSet::Y2026 => Iaqi {
+                    value: Some(300),
+                    raw: None,
+                    flags,
+                },
             };
         }
         _ => {}
@@ -193,11 +213,19 @@ pub fn iaqi_rounded(rules: RuleSet, table: IaqiTable, c: f64, rounding: IndexRou
     let bp = table.breakpoints(rules);
     let top = bp[bp.len() - 1];
     if c > top {
-        return Iaqi { value: Some(500), raw: None, flags: Flags::EMPTY.with(Flag::Capped) };
+        return Iaqi {
+            value: Some(500),
+            raw: None,
+            flags: Flags::EMPTY.with(Flag::Capped),
+        };
     }
     // Segment i runs from bp[i-1] to bp[i]; ends are shared, so the first segment whose upper
     // end reaches c gives the same value as the next one at a breakpoint.
-    let i = bp.iter().skip(1).position(|&hi| c <= hi).map_or(bp.len() - 1, |p| p + 1);
+    let i = bp
+        .iter()
+        .skip(1)
+        .position(|&hi| c <= hi)
+        .map_or(bp.len() - 1, |p| p + 1);
     let (lo, hi) = (bp[i - 1], bp[i]);
     let (ilo, ihi) = (IAQI_STEPS[i - 1], IAQI_STEPS[i]);
     let raw = (ihi - ilo) / (hi - lo) * (c - lo) + ilo;
@@ -205,7 +233,11 @@ pub fn iaqi_rounded(rules: RuleSet, table: IaqiTable, c: f64, rounding: IndexRou
         IndexRounding::Ceil => ceil_index(raw),
         IndexRounding::HalfUp => crate::round::half_up(raw, 0),
     };
-    Iaqi { value: Some(value as u32), raw: Some(raw), flags: Flags::EMPTY }
+    Iaqi {
+        value: Some(value as u32),
+        raw: Some(raw),
+        flags: Flags::EMPTY,
+    }
 }
 
 /// AQI level (HJ 633—2012 Table 2 / HJ 633—2026 Table 1), with the standard colours (Annex A).
@@ -272,19 +304,33 @@ impl Level {
 
     /// RGB of the standard colour (HJ 633 Annex A Table A.1).
     pub const fn rgb(self) -> (u8, u8, u8) {
-        [(0, 228, 0), (255, 255, 0), (255, 126, 0), (255, 0, 0), (153, 0, 76), (126, 0, 35)]
-            [self as usize - 1]
+        [
+            (0, 228, 0),
+            (255, 255, 0),
+            (255, 126, 0),
+            (255, 0, 0),
+            (153, 0, 76),
+            (126, 0, 35),
+        ][self as usize - 1]
     }
 
     /// `#RRGGBB` of the standard colour.
     pub const fn hex(self) -> &'static str {
-        ["#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023"][self as usize - 1]
+        [
+            "#00E400", "#FFFF00", "#FF7E00", "#FF0000", "#99004C", "#7E0023",
+        ][self as usize - 1]
     }
 
     /// CMYK for print (HJ 633 Annex A Table A.1).
     pub const fn cmyk(self) -> (u8, u8, u8, u8) {
-        [(40, 0, 100, 0), (0, 0, 100, 0), (0, 52, 100, 0), (0, 100, 100, 0), (10, 100, 40, 30), (30, 100, 100, 30)]
-            [self as usize - 1]
+        [
+            (40, 0, 100, 0),
+            (0, 0, 100, 0),
+            (0, 52, 100, 0),
+            (0, 100, 100, 0),
+            (10, 100, 40, 30),
+            (30, 100, 100, 30),
+        ][self as usize - 1]
     }
 }
 
@@ -310,7 +356,9 @@ impl TableSet {
 
     /// Members in table order.
     pub fn iter(self) -> impl Iterator<Item = IaqiTable> {
-        IaqiTable::ALL.into_iter().filter(move |t| self.contains(*t))
+        IaqiTable::ALL
+            .into_iter()
+            .filter(move |t| self.contains(*t))
     }
 
     /// Labels joined with `,` (ties are listed together, 并列).
@@ -359,7 +407,12 @@ impl Aqi {
         self.value.map(Level::of)
     }
 
-    fn from_parts(rules: RuleSet, iaqi: [Option<u32>; 10], expected: usize, mut flags: Flags) -> Aqi {
+    fn from_parts(
+        rules: RuleSet,
+        iaqi: [Option<u32>; 10],
+        expected: usize,
+        mut flags: Flags,
+    ) -> Aqi {
         let present = iaqi.iter().filter(|v| v.is_some()).count();
         if present == 0 {
             flags.set(Flag::InsufficientData);
@@ -394,7 +447,15 @@ impl Aqi {
             }
             (_, c) => c,
         };
-        Aqi { value, computed, iaqi, primary, exceeding, flags, rules }
+        Aqi {
+            value,
+            computed,
+            iaqi,
+            primary,
+            exceeding,
+            flags,
+            rules,
+        }
     }
 }
 
@@ -441,11 +502,23 @@ struct Acc {
 
 impl Acc {
     fn new(rules: RuleSet, rounding: IndexRounding) -> Acc {
-        Acc { rules, rounding, v: [None; 10], flags: Flags::EMPTY }
+        Acc {
+            rules,
+            rounding,
+            v: [None; 10],
+            flags: Flags::EMPTY,
+        }
     }
 
     fn put(&mut self, t: IaqiTable, c: Option<f64>) {
-        put(self.rules, self.rounding, &mut self.v, &mut self.flags, t, c);
+        put(
+            self.rules,
+            self.rounding,
+            &mut self.v,
+            &mut self.flags,
+            t,
+            c,
+        );
     }
 }
 
@@ -479,7 +552,10 @@ pub fn hourly_aqi(rules: RuleSet, h: &HourlyInputs) -> Aqi {
 pub fn hourly_aqi_rounded(rules: RuleSet, h: &HourlyInputs, rounding: IndexRounding) -> Aqi {
     let mut a = Acc::new(rules, rounding);
     a.put(IaqiTable::So2_1h, h.so2);
-    if rules == RuleSet::Y2012 && a.v[IaqiTable::So2_1h.index()].is_none() && a.flags.has(Flag::So2SpecialCase) {
+    if rules == RuleSet::Y2012
+        && a.v[IaqiTable::So2_1h.index()].is_none()
+        && a.flags.has(Flag::So2SpecialCase)
+    {
         a.put(IaqiTable::So2_24h, h.so2_24h);
     }
     a.put(IaqiTable::No2_1h, h.no2);
@@ -528,7 +604,11 @@ pub fn daily_aqi(rules: RuleSet, d: &DailyInputs) -> Aqi {
             a.put(IaqiTable::O3_1h, d.o3_1h_max);
             a.put(IaqiTable::O3_8h, d.o3_8h_max);
             // O3 8 h > 800 has no IAQI by design; it is not a missing pollutant.
-            if a.flags.has(Flag::O3SpecialCase) { 6 } else { 7 }
+            if a.flags.has(Flag::O3SpecialCase) {
+                6
+            } else {
+                7
+            }
         }
         RuleSet::Y2026 => {
             a.put(IaqiTable::O3_8h, d.o3_8h_max);
@@ -552,7 +632,11 @@ mod tests {
         for rules in [Y2012, Y2026] {
             for t in IaqiTable::ALL {
                 for (i, &bp) in t.breakpoints(rules).iter().enumerate() {
-                    assert_eq!(iv(rules, t, bp), Some(IAQI_STEPS[i] as u32), "{rules:?} {t:?} {bp}");
+                    assert_eq!(
+                        iv(rules, t, bp),
+                        Some(IAQI_STEPS[i] as u32),
+                        "{rules:?} {t:?} {bp}"
+                    );
                 }
             }
         }
@@ -603,7 +687,11 @@ mod tests {
         // 2026 rounds first: 800.4 → 800 is not "> 800".
         assert_eq!(iv(Y2026, IaqiTable::O3_8h, 800.4), Some(300));
         assert_eq!(iv(Y2026, IaqiTable::So2_1h, 800.4), Some(200));
-        assert!(!iaqi(Y2026, IaqiTable::So2_1h, 800.4).flags.has(Flag::So2SpecialCase));
+        assert!(
+            !iaqi(Y2026, IaqiTable::So2_1h, 800.4)
+                .flags
+                .has(Flag::So2SpecialCase)
+        );
         // Above the table: 500, flagged.
         let c = iaqi(Y2012, IaqiTable::Pm10_24h, 1005.0);
         assert_eq!(c.value, Some(500));
@@ -649,17 +737,44 @@ mod tests {
         assert_eq!(a.primary.labels(), "PM10,PM2.5");
         assert!(a.exceeding.is_empty());
         assert_eq!(a.level(), Some(Level::L2));
-        let b = hourly_aqi(Y2012, &HourlyInputs { pm25: Some(76.0), ..h });
+        let b = hourly_aqi(
+            Y2012,
+            &HourlyInputs {
+                pm25: Some(76.0),
+                ..h
+            },
+        );
         assert_eq!(b.exceeding.labels(), "PM2.5");
-        assert!(hourly_aqi(Y2026, &HourlyInputs { pm25: Some(76.0), ..h }).exceeding.is_empty());
+        assert!(
+            hourly_aqi(
+                Y2026,
+                &HourlyInputs {
+                    pm25: Some(76.0),
+                    ..h
+                }
+            )
+            .exceeding
+            .is_empty()
+        );
         // AQI ≤ 50: no primary pollutant.
-        let c = hourly_aqi(Y2012, &HourlyInputs { pm10: Some(10.0), pm25: Some(10.0), ..h });
+        let c = hourly_aqi(
+            Y2012,
+            &HourlyInputs {
+                pm10: Some(10.0),
+                pm25: Some(10.0),
+                ..h
+            },
+        );
         assert!(c.primary.is_empty());
     }
 
     #[test]
     fn missing_pollutants_per_version() {
-        let h = HourlyInputs { pm25: Some(50.0), no2: Some(20.0), ..Default::default() };
+        let h = HourlyInputs {
+            pm25: Some(50.0),
+            no2: Some(20.0),
+            ..Default::default()
+        };
         let a = hourly_aqi(Y2012, &h);
         assert_eq!(a.value, Some(69)); // 68.75 → 69
         assert!(a.flags.has(Flag::MissingPollutant));
@@ -667,7 +782,13 @@ mod tests {
         assert_eq!(b.value, None);
         assert_eq!(b.computed, Some(80));
         assert!(b.flags.has(Flag::NotPublishable));
-        let c = hourly_aqi(Y2026, &HourlyInputs { pm25: Some(90.0), ..h });
+        let c = hourly_aqi(
+            Y2026,
+            &HourlyInputs {
+                pm25: Some(90.0),
+                ..h
+            },
+        );
         assert_eq!(c.value, Some(128)); // 127.27 → 128
         assert_eq!(hourly_aqi(Y2012, &HourlyInputs::default()).value, None);
     }
@@ -689,7 +810,11 @@ mod tests {
         let b = daily_aqi(Y2026, &d);
         assert_eq!(b.value, Some(92)); // O3 8 h 150 → 91.67 → 92
         assert_eq!(b.primary.labels(), "O3_8h");
-        let hi = DailyInputs { o3_8h_max: Some(900.0), o3_1h_max: Some(1000.0), ..d };
+        let hi = DailyInputs {
+            o3_8h_max: Some(900.0),
+            o3_1h_max: Some(1000.0),
+            ..d
+        };
         let c = daily_aqi(Y2012, &hi);
         assert_eq!(c.value, Some(400));
         assert!(!c.flags.has(Flag::MissingPollutant));

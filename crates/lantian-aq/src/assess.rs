@@ -70,14 +70,18 @@ impl Series<'_> {
     }
 
     fn get(&self, p: Pollutant, i: usize) -> Option<f64> {
-        self.values[p.index()].get(i).copied().filter(|v| v.is_finite() && *v >= 0.0)
+        self.values[p.index()]
+            .get(i)
+            .copied()
+            .filter(|v| v.is_finite() && *v >= 0.0)
     }
 
     /// Trailing 24 h mean of `p` ending at index `i`, valid with ≥ 20 hours (GB 3095 Table 4).
     fn trailing_24h(&self, p: Pollutant, i: usize) -> Option<f64> {
         let lo = (i + 1).saturating_sub(24);
         let vals: Vec<f64> = (lo..=i).filter_map(|j| self.get(p, j)).collect();
-        (vals.len() as u32 >= hj663::DAILY_MIN_HOURS).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
+        (vals.len() as u32 >= hj663::DAILY_MIN_HOURS)
+            .then(|| vals.iter().sum::<f64>() / vals.len() as f64)
     }
 }
 
@@ -99,7 +103,11 @@ pub fn hourly(choice: RuleChoice, s: &Series<'_>) -> Vec<HourRecord> {
 
 /// [`hourly`] with a choice of IAQI rounding ([`IndexRounding::HalfUp`] reproduces CNEMC's
 /// 2012-era city values from rounded city concentrations).
-pub fn hourly_rounded(choice: RuleChoice, s: &Series<'_>, rounding: IndexRounding) -> Vec<HourRecord> {
+pub fn hourly_rounded(
+    choice: RuleChoice,
+    s: &Series<'_>,
+    rounding: IndexRounding,
+) -> Vec<HourRecord> {
     let mut out = Vec::new();
     for i in 0..s.len() {
         let mut conc = [None; 6];
@@ -115,7 +123,11 @@ pub fn hourly_rounded(choice: RuleChoice, s: &Series<'_>, rounding: IndexRoundin
         if inputs.so2.is_some_and(|v| v > 800.0) {
             inputs.so2_24h = s.trailing_24h(Pollutant::So2, i);
         }
-        out.push(HourRecord { hour, conc, aqi: hourly_aqi_rounded(choice.on(hour.day()), &inputs, rounding) });
+        out.push(HourRecord {
+            hour,
+            conc,
+            aqi: hourly_aqi_rounded(choice.on(hour.day()), &inputs, rounding),
+        });
     }
     out
 }
@@ -155,6 +167,30 @@ pub enum DayBoundary {
     Calendar00To23,
 }
 
+/// The 24 hourly values from index `h1` (which may reach outside `v`), invalid ones as `None`.
+fn day_hours(v: &[f64], h1: i64) -> [Option<f64>; 24] {
+    let ok = |x: f64| (x.is_finite() && x >= 0.0).then_some(x);
+    let mut out = [None; 24];
+    match usize::try_from(h1).ok().and_then(|a| v.get(a..a + 24)) {
+        Some(day) => {
+            for (o, &x) in out.iter_mut().zip(day) {
+                *o = ok(x);
+            }
+        }
+        None => {
+            for (k, o) in out.iter_mut().enumerate() {
+                let i = h1 + k as i64;
+                *o = usize::try_from(i)
+                    .ok()
+                    .and_then(|i| v.get(i))
+                    .copied()
+                    .and_then(ok);
+            }
+        }
+    }
+    out
+}
+
 /// Daily records for every natural day the series touches (standard day boundary).
 pub fn daily(choice: RuleChoice, s: &Series<'_>) -> Vec<DayRecord> {
     daily_with(choice, s, DayBoundary::HourEnding01To24)
@@ -179,17 +215,27 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
     while d <= last {
         // Index of hour 01 of day d; may be negative or past the end at the edges.
         let h1 = HourStamp::new(d, 1).hours() - shift - s.start.hours();
-        let hours = |p: Pollutant| -> Vec<Option<f64>> {
-            (h1..h1 + 24).map(|i| if i < 0 { None } else { s.get(p, i as usize) }).collect()
-        };
+        // Fixed-size buffers: this runs for every station-day, so no allocation here.
+        let hours = |p: Pollutant| day_hours(s.values[p.index()], h1);
         let mut stats = [Stat::default(); 6];
-        for p in [Pollutant::So2, Pollutant::No2, Pollutant::Pm10, Pollutant::Co, Pollutant::Pm25] {
+        for p in [
+            Pollutant::So2,
+            Pollutant::No2,
+            Pollutant::Pm10,
+            Pollutant::Co,
+            Pollutant::Pm25,
+        ] {
             stats[p.index()] = hj663::daily_mean(&hours(p));
         }
         // Windows ending 08:00 … 24:00 (HJ 663 §6.1.2).
-        let windows: Vec<Option<f64>> = (h1 + 7..h1 + 24)
-            .map(|i| if i < 0 { None } else { m8.get(i as usize).copied().flatten() })
-            .collect();
+        let windows: [Option<f64>; 17] = std::array::from_fn(|k| {
+            let i = h1 + 7 + k as i64;
+            if i < 0 {
+                None
+            } else {
+                m8.get(i as usize).copied().flatten()
+            }
+        });
         stats[Pollutant::O3.index()] = hj663::o3_daily_max_8h(&windows);
         let o3_1h_max = hj663::daily_max_1h(&hours(Pollutant::O3));
         let rules = choice.on(d);
@@ -202,7 +248,13 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
             o3_1h_max: o3_1h_max.value,
             o3_8h_max: stats[Pollutant::O3.index()].value,
         };
-        out.push(DayRecord { date: d, rules, stats, o3_1h_max, aqi: daily_aqi(rules, &inputs) });
+        out.push(DayRecord {
+            date: d,
+            rules,
+            stats,
+            o3_1h_max,
+            aqi: daily_aqi(rules, &inputs),
+        });
         d = d.succ();
     }
     out
@@ -227,7 +279,15 @@ pub fn area_daily(choice: RuleChoice, stations: &[&[DayRecord]]) -> Vec<DayRecor
             sum += v;
         }
         let capture = Capture::new(n, total);
-        if n == 0 { Stat::invalid(capture) } else { Stat { value: Some(sum / f64::from(n)), capture, flags: Default::default() } }
+        if n == 0 {
+            Stat::invalid(capture)
+        } else {
+            Stat {
+                value: Some(sum / f64::from(n)),
+                capture,
+                flags: Default::default(),
+            }
+        }
     };
     (0..ndays)
         .map(|i| {
@@ -247,7 +307,13 @@ pub fn area_daily(choice: RuleChoice, stations: &[&[DayRecord]]) -> Vec<DayRecor
                 o3_1h_max: o3_1h_max.value,
                 o3_8h_max: stats[Pollutant::O3.index()].value,
             };
-            DayRecord { date, rules, stats, o3_1h_max, aqi: daily_aqi(rules, &inputs) }
+            DayRecord {
+                date,
+                rules,
+                stats,
+                o3_1h_max,
+                aqi: daily_aqi(rules, &inputs),
+            }
         })
         .collect()
 }
@@ -297,9 +363,15 @@ impl DayRecord {
 /// the day counts, as the MEE publishes (受沙尘天气过程影响城市空气质量评价补充规定;
 /// STANDARDS.md §3.2). Pass `&[]` for the raw view.
 pub fn summarize(days: &[DayRecord], basis: CompositeBasis, dust: &[Date]) -> PeriodSummary {
-    let records: Vec<DailyRecord> =
-        days.iter().map(|d| d.to_daily_record(dust.binary_search(&d.date).is_ok())).collect();
-    let policy = if dust.is_empty() { DustPolicy::Keep } else { DustPolicy::Exclude };
+    let records: Vec<DailyRecord> = days
+        .iter()
+        .map(|d| d.to_daily_record(dust.binary_search(&d.date).is_ok()))
+        .collect();
+    let policy = if dust.is_empty() {
+        DustPolicy::Keep
+    } else {
+        DustPolicy::Exclude
+    };
     period_summary(basis, &records, policy)
 }
 
@@ -315,9 +387,18 @@ mod tests {
     fn a_clean_day() {
         let d = Date::from_ymd_const(2025, 1, 1);
         // Start at hour 01 of d, 24 hours.
-        let (so2, no2, pm10, co, o3, pm25) =
-            (flat(10.0, 24), flat(40.0, 24), flat(100.0, 24), flat(1.0, 24), flat(50.0, 24), flat(75.0, 24));
-        let s = Series { start: HourStamp::new(d, 1), values: [&so2, &no2, &pm10, &co, &o3, &pm25] };
+        let (so2, no2, pm10, co, o3, pm25) = (
+            flat(10.0, 24),
+            flat(40.0, 24),
+            flat(100.0, 24),
+            flat(1.0, 24),
+            flat(50.0, 24),
+            flat(75.0, 24),
+        );
+        let s = Series {
+            start: HourStamp::new(d, 1),
+            values: [&so2, &no2, &pm10, &co, &o3, &pm25],
+        };
         let h = hourly(RuleChoice::Auto, &s);
         assert_eq!(h.len(), 24);
         assert_eq!(h[0].aqi.value, Some(100));

@@ -20,7 +20,11 @@ pub struct Stat {
 impl Stat {
     /// An invalid statistic.
     pub fn invalid(capture: Capture) -> Stat {
-        Stat { value: None, capture, flags: Flags::EMPTY.with(Flag::InsufficientData) }
+        Stat {
+            value: None,
+            capture,
+            flags: Flags::EMPTY.with(Flag::InsufficientData),
+        }
     }
 }
 
@@ -63,9 +67,17 @@ pub fn daily_mean(hours: &[Option<f64>]) -> Stat {
     }
     let capture = Capture::new(n, 24);
     if n >= DAILY_MIN_HOURS {
-        Stat { value: Some(sum / f64::from(n)), capture, flags }
+        Stat {
+            value: Some(sum / f64::from(n)),
+            capture,
+            flags,
+        }
     } else {
-        Stat { value: None, capture, flags: flags.with(Flag::InsufficientData) }
+        Stat {
+            value: None,
+            capture,
+            flags: flags.with(Flag::InsufficientData),
+        }
     }
 }
 
@@ -80,7 +92,11 @@ pub fn daily_max_1h(hours: &[Option<f64>]) -> Stat {
     }
     let capture = Capture::new(n, 24);
     if n >= DAILY_MIN_HOURS {
-        Stat { value: Some(max), capture, flags: Flags::EMPTY }
+        Stat {
+            value: Some(max),
+            capture,
+            flags: Flags::EMPTY,
+        }
     } else {
         Stat::invalid(capture)
     }
@@ -122,9 +138,17 @@ pub fn o3_daily_max_8h(windows: &[Option<f64>]) -> Stat {
     }
     let capture = Capture::new(n, 17);
     if n >= O3_8H_MIN_WINDOWS {
-        Stat { value: Some(max), capture, flags: Flags::EMPTY }
+        Stat {
+            value: Some(max),
+            capture,
+            flags: Flags::EMPTY,
+        }
     } else if n > 0 && max > O3_8H_LIMIT {
-        Stat { value: Some(max), capture, flags: Flags::EMPTY.with(Flag::ValidByExceedance) }
+        Stat {
+            value: Some(max),
+            capture,
+            flags: Flags::EMPTY.with(Flag::ValidByExceedance),
+        }
     } else {
         Stat::invalid(capture)
     }
@@ -165,7 +189,11 @@ pub fn period_mean(daily: &[Option<f64>]) -> Stat {
     if n == 0 {
         Stat::invalid(capture)
     } else {
-        Stat { value: Some(sum / f64::from(n)), capture, flags: Flags::EMPTY }
+        Stat {
+            value: Some(sum / f64::from(n)),
+            capture,
+            flags: Flags::EMPTY,
+        }
     }
 }
 

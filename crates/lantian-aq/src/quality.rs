@@ -22,7 +22,11 @@ impl Capture {
 
     /// valid / expected as a percentage (0 when nothing was expected).
     pub fn percent(self) -> f64 {
-        if self.expected == 0 { 0.0 } else { 100.0 * f64::from(self.valid) / f64::from(self.expected) }
+        if self.expected == 0 {
+            0.0
+        } else {
+            100.0 * f64::from(self.valid) / f64::from(self.expected)
+        }
     }
 }
 

@@ -18,7 +18,11 @@ pub fn half_even(x: f64, decimals: u32) -> f64 {
     let fl = y.floor();
     let frac = y - fl;
     let r = if (frac - 0.5).abs() < EPS {
-        if fl.rem_euclid(2.0) == 0.0 { fl } else { fl + 1.0 }
+        if fl.rem_euclid(2.0) == 0.0 {
+            fl
+        } else {
+            fl + 1.0
+        }
     } else {
         y.round()
     };

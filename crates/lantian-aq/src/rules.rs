@@ -21,7 +21,11 @@ pub const SWITCH_2026: Date = Date::from_ymd_const(2026, 3, 1);
 impl RuleSet {
     /// The rule set in force on `date` (the date of the data, not of the computation).
     pub fn for_date(date: Date) -> RuleSet {
-        if date < SWITCH_2026 { RuleSet::Y2012 } else { RuleSet::Y2026 }
+        if date < SWITCH_2026 {
+            RuleSet::Y2012
+        } else {
+            RuleSet::Y2026
+        }
     }
 
     /// Parse `2012`, `2013` or `2026`.
@@ -84,13 +88,25 @@ mod tests {
 
     #[test]
     fn switch_dates() {
-        assert_eq!(RuleSet::for_date(Date::from_ymd_const(2026, 2, 28)), RuleSet::Y2012);
-        assert_eq!(RuleSet::for_date(Date::from_ymd_const(2026, 3, 1)), RuleSet::Y2026);
+        assert_eq!(
+            RuleSet::for_date(Date::from_ymd_const(2026, 2, 28)),
+            RuleSet::Y2012
+        );
+        assert_eq!(
+            RuleSet::for_date(Date::from_ymd_const(2026, 3, 1)),
+            RuleSet::Y2026
+        );
         assert_eq!(
             Gb3095Phase::for_date(Date::from_ymd_const(2030, 12, 31)),
             Gb3095Phase::Transition2026
         );
-        assert_eq!(Gb3095Phase::for_date(Date::from_ymd_const(2031, 1, 1)), Gb3095Phase::Final2031);
-        assert_eq!(Gb3095Phase::for_date(Date::from_ymd_const(2025, 1, 1)), Gb3095Phase::Y2012);
+        assert_eq!(
+            Gb3095Phase::for_date(Date::from_ymd_const(2031, 1, 1)),
+            Gb3095Phase::Final2031
+        );
+        assert_eq!(
+            Gb3095Phase::for_date(Date::from_ymd_const(2025, 1, 1)),
+            Gb3095Phase::Y2012
+        );
     }
 }

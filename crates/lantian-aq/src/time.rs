@@ -186,7 +186,10 @@ impl HourStamp {
     /// The calendar date and clock hour 0..=23 as printed in files (24:00 prints as 00:00 of the
     /// next day).
     pub const fn calendar(self) -> (Date, u32) {
-        (Date(self.0.div_euclid(24) as i32), self.0.rem_euclid(24) as u32)
+        (
+            Date(self.0.div_euclid(24) as i32),
+            self.0.rem_euclid(24) as u32,
+        )
     }
 
     /// The hour `n` hours later.
@@ -224,8 +227,14 @@ mod tests {
     #[test]
     fn known_dates() {
         assert_eq!(Date::from_ymd_const(1970, 1, 1).days(), 0);
-        assert_eq!(Date::parse("20250101").map(|d| d.to_string()), Some("2025-01-01".into()));
-        assert_eq!(Date::parse("2026-03-01"), Some(Date::from_ymd_const(2026, 3, 1)));
+        assert_eq!(
+            Date::parse("20250101").map(|d| d.to_string()),
+            Some("2025-01-01".into())
+        );
+        assert_eq!(
+            Date::parse("2026-03-01"),
+            Some(Date::from_ymd_const(2026, 3, 1))
+        );
         assert_eq!(Date::parse("20250230"), None);
         assert_eq!(Date::parse("2025-1-01"), None);
         assert_eq!(Date::from_ymd_const(2025, 1, 1).weekday(), 3);

@@ -1,6 +1,8 @@
 //! Integration tests of the science crate: the official golden vectors and the properties the
 //! AQI must have under both versions.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 use lantian_aq::aqi::{HourlyInputs, IAQI_STEPS, IaqiTable, hourly_aqi, iaqi};
 use lantian_aq::{Level, RuleSet};
 use proptest::prelude::*;
@@ -50,7 +52,10 @@ fn official_vectors_300_of_300() {
 }
 
 fn tables() -> impl Strategy<Value = (RuleSet, IaqiTable)> {
-    (prop_oneof![Just(RuleSet::Y2012), Just(RuleSet::Y2026)], proptest::sample::select(IaqiTable::ALL.to_vec()))
+    (
+        prop_oneof![Just(RuleSet::Y2012), Just(RuleSet::Y2026)],
+        proptest::sample::select(IaqiTable::ALL.to_vec()),
+    )
 }
 
 /// The top of the defined range: beyond it the special cases and the 500 cap take over.

@@ -4,9 +4,9 @@
 use crate::cli::{AssessArgs, Lang};
 use crate::data::{Loaded, Unit, load};
 use crate::output::{Cell, Col, Table, col};
+use lantian_aq::aqi::IndexRounding;
 use lantian_aq::assess::{self, DayBoundary, DayRecord, HourRecord, RuleChoice, Series};
 use lantian_aq::composite::PeriodSummary;
-use lantian_aq::aqi::IndexRounding;
 use lantian_aq::{Aqi, Date, Flags, Pollutant};
 
 /// Run the command; returns the rendered output.
@@ -29,20 +29,38 @@ pub(crate) fn run(a: &AssessArgs) -> anyhow::Result<Vec<u8>> {
     let table = if a.hourly {
         hourly_table(&loaded, &units, window, choice, lang)
     } else {
-        let days = par_map(&units, sel.threads, |u| unit_days(&loaded, u, window, choice, boundary));
-        if a.daily { daily_table(&units, &days, lang) } else { summary_table(&units, &days, choice, &dust, lang) }
+        let days = par_map(&units, sel.threads, |u| {
+            unit_days(&loaded, u, window, choice, boundary)
+        });
+        if a.daily {
+            daily_table(&units, &days, lang)
+        } else {
+            summary_table(&units, &days, choice, &dust, lang)
+        }
     };
     Ok(table.render(a.output.format, lang))
 }
 
 /// Map `f` over `items` on the available cores, keeping order.
-pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], threads: Option<usize>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let n = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+pub(crate) fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: Option<usize>,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let n = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let chunk = items.len().div_ceil(n).max(1);
     std::thread::scope(|s| {
-        let handles: Vec<_> = items.chunks(chunk).map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>())).collect();
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
         // A panic in a worker is a bug; propagate it rather than return partial results.
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     })
 }
 
@@ -55,8 +73,11 @@ pub(crate) fn unit_days(
     boundary: DayBoundary,
 ) -> Vec<DayRecord> {
     if u.is_area {
-        let per: Vec<Vec<DayRecord>> =
-            u.columns.iter().map(|&c| assess::daily_with(choice, &l.series(c, window), boundary)).collect();
+        let per: Vec<Vec<DayRecord>> = u
+            .columns
+            .iter()
+            .map(|&c| assess::daily_with(choice, &l.series(c, window), boundary))
+            .collect();
         let refs: Vec<&[DayRecord]> = per.iter().map(Vec::as_slice).collect();
         assess::area_daily(choice, &refs)
     } else {
@@ -76,7 +97,9 @@ fn unit_hours(l: &Loaded, u: &Unit, window: (usize, usize), choice: RuleChoice) 
             .map(|&p| {
                 (0..len)
                     .map(|i| {
-                        let at = series.iter().filter_map(|s| s.values[p.index()].get(i).copied());
+                        let at = series
+                            .iter()
+                            .filter_map(|s| s.values[p.index()].get(i).copied());
                         assess::area_hourly_value(p, at).unwrap_or(f64::NAN)
                     })
                     .collect()
@@ -100,9 +123,16 @@ fn unit_hours(l: &Loaded, u: &Unit, window: (usize, usize), choice: RuleChoice) 
 
 fn id_cols(units: &[Unit]) -> Vec<Col> {
     if units.iter().any(|u| u.is_area) || units.iter().all(|u| u.name.is_empty()) {
-        vec![col("city", "城市", "city"), col("province", "省份", "province")]
+        vec![
+            col("city", "城市", "city"),
+            col("province", "省份", "province"),
+        ]
     } else {
-        vec![col("station", "站点", "station"), col("name", "名称", "name"), col("city", "城市", "city")]
+        vec![
+            col("station", "站点", "station"),
+            col("name", "名称", "name"),
+            col("city", "城市", "city"),
+        ]
     }
 }
 
@@ -110,17 +140,33 @@ fn id_cells(units: &[Unit], u: &Unit) -> Vec<Cell> {
     if units.iter().any(|u| u.is_area) || units.iter().all(|u| u.name.is_empty()) {
         vec![Cell::text(&u.city), Cell::text(&u.province)]
     } else {
-        vec![Cell::text(&u.code), Cell::text(&u.name), Cell::text(&u.city)]
+        vec![
+            Cell::text(&u.code),
+            Cell::text(&u.name),
+            Cell::text(&u.city),
+        ]
     }
 }
 
 fn level_cells(aqi: &Aqi, lang: Lang) -> [Cell; 4] {
     let level = aqi.level();
-    let primary = if aqi.primary.is_empty() { Cell::Empty } else { Cell::text(aqi.primary.labels()) };
+    let primary = if aqi.primary.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::text(aqi.primary.labels())
+    };
     [
         aqi.value.map_or(Cell::Empty, |v| Cell::Int(i64::from(v))),
-        level.map_or(Cell::Empty, |l| Cell::text(l.grade_zh().to_owned()).with_lang(lang, l.number())),
-        level.map_or(Cell::Empty, |l| Cell::text(if lang == Lang::Zh { l.name_zh() } else { l.name_en() })),
+        level.map_or(Cell::Empty, |l| {
+            Cell::text(l.grade_zh().to_owned()).with_lang(lang, l.number())
+        }),
+        level.map_or(Cell::Empty, |l| {
+            Cell::text(if lang == Lang::Zh {
+                l.name_zh()
+            } else {
+                l.name_en()
+            })
+        }),
         primary,
     ]
 }
@@ -139,7 +185,11 @@ impl WithLang for Cell {
 }
 
 fn flags_cell(f: Flags) -> Cell {
-    if f.is_empty() { Cell::Empty } else { Cell::text(f.to_string()) }
+    if f.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::text(f.to_string())
+    }
 }
 
 const LEVEL_COLS: [Col; 4] = [
@@ -160,7 +210,13 @@ fn conc_cols() -> Vec<Col> {
     ]
 }
 
-fn hourly_table(l: &Loaded, units: &[Unit], window: (usize, usize), choice: RuleChoice, lang: Lang) -> Table {
+fn hourly_table(
+    l: &Loaded,
+    units: &[Unit],
+    window: (usize, usize),
+    choice: RuleChoice,
+    lang: Lang,
+) -> Table {
     let mut cols = vec![col("time", "时间", "time")];
     cols.extend(id_cols(units));
     cols.extend(conc_cols());
@@ -171,13 +227,21 @@ fn hourly_table(l: &Loaded, units: &[Unit], window: (usize, usize), choice: Rule
         for h in unit_hours(l, u, window, choice) {
             let mut r = vec![Cell::text(h.hour.to_string())];
             r.extend(id_cells(units, u));
-            r.extend(Pollutant::ALL.iter().map(|p| Cell::opt(h.conc[p.index()], decimals(*p))));
+            r.extend(
+                Pollutant::ALL
+                    .iter()
+                    .map(|p| Cell::opt(h.conc[p.index()], decimals(*p))),
+            );
             r.extend(level_cells(&h.aqi, lang));
             r.push(flags_cell(h.aqi.flags));
             rows.push(r);
         }
     }
-    Table { cols, rows, notes: Vec::new() }
+    Table {
+        cols,
+        rows,
+        notes: Vec::new(),
+    }
 }
 
 /// Published precision: CO to 1 decimal (mg/m³), the rest integers (HJ 633—2026 §4.2.2).
@@ -204,7 +268,13 @@ fn daily_table(units: &[Unit], days: &[Vec<DayRecord>], lang: Lang) -> Table {
         for d in ds {
             let mut r = vec![Cell::text(d.date.to_string())];
             r.extend(id_cells(units, u));
-            for p in [Pollutant::So2, Pollutant::No2, Pollutant::Pm10, Pollutant::Co, Pollutant::Pm25] {
+            for p in [
+                Pollutant::So2,
+                Pollutant::No2,
+                Pollutant::Pm10,
+                Pollutant::Co,
+                Pollutant::Pm25,
+            ] {
                 r.push(Cell::opt(d.value(p), decimals(p)));
             }
             r.push(Cell::opt(d.o3_1h_max.value, 0));
@@ -214,16 +284,28 @@ fn daily_table(units: &[Unit], days: &[Vec<DayRecord>], lang: Lang) -> Table {
             rows.push(r);
         }
     }
-    Table { cols, rows, notes: Vec::new() }
+    Table {
+        cols,
+        rows,
+        notes: Vec::new(),
+    }
 }
 
 /// The summary of one unit; the composite basis follows the rules in force on its last day.
 pub(crate) fn summarize(days: &[DayRecord], choice: RuleChoice, dust: &[Date]) -> PeriodSummary {
-    let last = days.last().map_or(Date::from_ymd_const(2025, 1, 1), |d| d.date);
+    let last = days
+        .last()
+        .map_or(Date::from_ymd_const(2025, 1, 1), |d| d.date);
     assess::summarize(days, choice.composite_basis(last), dust)
 }
 
-fn summary_table(units: &[Unit], days: &[Vec<DayRecord>], choice: RuleChoice, dust: &[Date], lang: Lang) -> Table {
+fn summary_table(
+    units: &[Unit],
+    days: &[Vec<DayRecord>],
+    choice: RuleChoice,
+    dust: &[Date],
+    lang: Lang,
+) -> Table {
     let mut cols = id_cols(units);
     let is_area = units.iter().any(|u| u.is_area);
     if is_area {
@@ -260,15 +342,28 @@ fn summary_table(units: &[Unit], days: &[Vec<DayRecord>], choice: RuleChoice, du
         r.push(Cell::Int(i64::from(s.day_counts.heavy_days)));
         r.push(Cell::opt(s.day_counts.good_ratio_percent, 1));
         r.push(Cell::opt(s.composite.total, 2));
-        r.push(s.composite.max_single.map_or(Cell::Empty, |p| Cell::text(p.code())));
+        r.push(
+            s.composite
+                .max_single
+                .map_or(Cell::Empty, |p| Cell::text(p.code())),
+        );
         rows.push(r);
     }
     let mut notes = Vec::new();
-    if let (Some(first), Some(last)) = (days.iter().flatten().map(|d| d.date).min(), days.iter().flatten().map(|d| d.date).max()) {
+    if let (Some(first), Some(last)) = (
+        days.iter().flatten().map(|d| d.date).min(),
+        days.iter().flatten().map(|d| d.date).max(),
+    ) {
         let basis = choice.composite_basis(last);
         notes.push(match lang {
-            Lang::Zh => format!("时段 {first} 至 {last}；综合指数分母 {:?}；浓度 µg/m³，CO mg/m³", basis.divisors()),
-            Lang::En => format!("Period {first} to {last}; composite divisors {:?}; µg/m³, CO mg/m³", basis.divisors()),
+            Lang::Zh => format!(
+                "时段 {first} 至 {last}；综合指数分母 {:?}；浓度 µg/m³，CO mg/m³",
+                basis.divisors()
+            ),
+            Lang::En => format!(
+                "Period {first} to {last}; composite divisors {:?}; µg/m³, CO mg/m³",
+                basis.divisors()
+            ),
         });
     }
     Table { cols, rows, notes }

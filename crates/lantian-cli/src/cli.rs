@@ -238,10 +238,18 @@ pub(crate) fn parse_period(s: &str) -> Result<Period, String> {
     let (m0, m1, label) = if rest.is_empty() {
         (1, 12, "year")
     } else if let Some(q) = rest.strip_prefix("-Q").or_else(|| rest.strip_prefix("-q")) {
-        let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(bad)?;
+        let q: u32 = q
+            .parse()
+            .ok()
+            .filter(|q| (1..=4).contains(q))
+            .ok_or_else(bad)?;
         (3 * q - 2, 3 * q, "quarter")
     } else if let Some(m) = rest.strip_prefix('-') {
-        let m: u32 = m.parse().ok().filter(|m| (1..=12).contains(m)).ok_or_else(bad)?;
+        let m: u32 = m
+            .parse()
+            .ok()
+            .filter(|m| (1..=12).contains(m))
+            .ok_or_else(bad)?;
         (m, m, "month")
     } else {
         return Err(bad());
@@ -263,7 +271,10 @@ mod tests {
     #[test]
     fn periods() {
         let p = parse_period("2025-01").unwrap();
-        assert_eq!((p.from.to_string(), p.to.to_string()), ("2025-01-01".into(), "2025-01-31".into()));
+        assert_eq!(
+            (p.from.to_string(), p.to.to_string()),
+            ("2025-01-01".into(), "2025-01-31".into())
+        );
         let p = parse_period("2024-Q1").unwrap();
         assert_eq!(p.to.to_string(), "2024-03-31");
         assert_eq!(parse_period("2025").unwrap().to.to_string(), "2025-12-31");

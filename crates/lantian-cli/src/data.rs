@@ -16,8 +16,13 @@ pub(crate) struct Loaded {
 }
 
 /// Read the files and the station list.
-pub(crate) fn load(paths: &[PathBuf], station_list: Option<&Path>, threads: Option<usize>) -> anyhow::Result<Loaded> {
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+pub(crate) fn load(
+    paths: &[PathBuf],
+    station_list: Option<&Path>,
+    threads: Option<usize>,
+) -> anyhow::Result<Loaded> {
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let data = cnemc::read_hourly(paths, RowTypes::HOURLY_POLLUTANTS, threads)?;
     let list = match station_list {
         Some(p) => {
@@ -29,7 +34,11 @@ pub(crate) fn load(paths: &[PathBuf], station_list: Option<&Path>, threads: Opti
         None => places::embedded_stations(),
     };
     let stations = list.into_iter().map(|s| (s.code.clone(), s)).collect();
-    Ok(Loaded { data, stations, cities: places::embedded_cities() })
+    Ok(Loaded {
+        data,
+        stations,
+        cities: places::embedded_cities(),
+    })
 }
 
 /// What one output row is about.
@@ -50,31 +59,46 @@ pub(crate) struct Unit {
 
 impl Loaded {
     fn province_of(&self, city: &str) -> String {
-        self.cities.get(city).map(|c| c.province.clone()).unwrap_or_default()
+        self.cities
+            .get(city)
+            .map(|c| c.province.clone())
+            .unwrap_or_default()
     }
 
     /// The units selected by `sel`, in column order (cities: by their first station).
     pub(crate) fn select(&self, sel: &SelectArgs, by: By) -> anyhow::Result<Vec<Unit>> {
         let d = &self.data;
-        if let Some(p) = &sel.province {
-            if !self.cities.values().any(|c| &c.province == p) {
-                return Err(UsageError(format!("unknown province {p:?} (use the short name, e.g. 河南)")).into());
-            }
+        if let Some(p) = &sel.province
+            && !self.cities.values().any(|c| &c.province == p)
+        {
+            return Err(UsageError(format!(
+                "unknown province {p:?} (use the short name, e.g. 河南)"
+            ))
+            .into());
         }
         for c in &sel.city {
             if !self.cities.contains_key(c) {
-                return Err(UsageError(format!("unknown city {c:?} (use the CNEMC name, e.g. 焦作)")).into());
+                return Err(UsageError(format!(
+                    "unknown city {c:?} (use the CNEMC name, e.g. 焦作)"
+                ))
+                .into());
             }
         }
         let city_ok = |city: &str| {
             (sel.city.is_empty() || sel.city.iter().any(|c| c == city))
-                && sel.province.as_ref().is_none_or(|p| self.cities.get(city).is_some_and(|c| &c.province == p))
+                && sel
+                    .province
+                    .as_ref()
+                    .is_none_or(|p| self.cities.get(city).is_some_and(|c| &c.province == p))
         };
         let mut units = Vec::new();
         match d.kind {
             FileKind::Cities => {
                 if !sel.station.is_empty() {
-                    return Err(UsageError("--station needs china_sites files; these are china_cities files".into()).into());
+                    return Err(UsageError(
+                        "--station needs china_sites files; these are china_cities files".into(),
+                    )
+                    .into());
                 }
                 for (i, c) in d.columns.iter().enumerate() {
                     if city_ok(c) {
@@ -144,7 +168,9 @@ impl Loaded {
             }
         }
         if units.is_empty() {
-            return Err(UsageError("the selection matches nothing in the files read".into()).into());
+            return Err(
+                UsageError("the selection matches nothing in the files read".into()).into(),
+            );
         }
         Ok(units)
     }
@@ -152,7 +178,12 @@ impl Loaded {
     /// The hour-axis window [i0, i1) for days `from..=to`. Without `from`, days start at the
     /// first file's date: its 00:00 row is hour 24 of the day before, which that file alone
     /// cannot make a day of. Without `to`, up to the last hour read.
-    pub(crate) fn window(&self, from: Option<Date>, to: Option<Date>, b: DayBoundary) -> (usize, usize) {
+    pub(crate) fn window(
+        &self,
+        from: Option<Date>,
+        to: Option<Date>,
+        b: DayBoundary,
+    ) -> (usize, usize) {
         let d = &self.data;
         let start = d.start.hours();
         let clip = |h: i64| (h - start).clamp(0, d.hours as i64) as usize;
@@ -162,13 +193,19 @@ impl Loaded {
         };
         let from = from.unwrap_or_else(|| d.start.calendar().0);
         let i0 = clip(HourStamp::new(from, first_hour).hours());
-        let i1 = to.map_or(d.hours, |t| clip(HourStamp::new(t, first_hour + 23).hours() + 1));
+        let i1 = to.map_or(d.hours, |t| {
+            clip(HourStamp::new(t, first_hour + 23).hours() + 1)
+        });
         (i0, i1.max(i0))
     }
 
     /// The six series of column `col` over the window.
     pub(crate) fn series(&self, col: usize, (i0, i1): (usize, usize)) -> Series<'_> {
-        let s = |p: Pollutant| self.data.series(RowType::hourly(p), col).map_or(&[][..], |v| &v[i0..i1]);
+        let s = |p: Pollutant| {
+            self.data
+                .series(RowType::hourly(p), col)
+                .map_or(&[][..], |v| &v[i0..i1])
+        };
         Series {
             start: self.data.hour_at(i0),
             values: [

@@ -47,7 +47,9 @@ pub(crate) struct Table {
 
 /// Display width: CJK and full-width characters take two columns.
 fn width(s: &str) -> usize {
-    s.chars().map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 }).sum()
+    s.chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 })
+        .sum()
 }
 
 /// Numbers in the table format are rounded the way they are published: half up at the
@@ -76,7 +78,11 @@ fn fmt_full(c: &Cell) -> String {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
 }
 
 impl Table {
@@ -88,35 +94,50 @@ impl Table {
         let mut out = Vec::new();
         match format {
             Format::Table => {
-                let cells: Vec<Vec<String>> = self.rows.iter().map(|r| r.iter().map(fmt_table).collect()).collect();
+                let cells: Vec<Vec<String>> = self
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(fmt_table).collect())
+                    .collect();
                 let mut w: Vec<usize> = self.cols.iter().map(|c| width(label(c))).collect();
                 for r in &cells {
                     for (i, s) in r.iter().enumerate() {
                         w[i] = w[i].max(width(s));
                     }
                 }
-                let line = |out: &mut Vec<u8>, items: &mut dyn Iterator<Item = (usize, &str, bool)>| {
-                    let mut s = String::new();
-                    for (i, t, right) in items {
-                        if i > 0 {
-                            s.push_str("  ");
+                let line =
+                    |out: &mut Vec<u8>, items: &mut dyn Iterator<Item = (usize, &str, bool)>| {
+                        let mut s = String::new();
+                        for (i, t, right) in items {
+                            if i > 0 {
+                                s.push_str("  ");
+                            }
+                            let pad = " ".repeat(w[i] - width(t));
+                            if right {
+                                s.push_str(&pad);
+                                s.push_str(t);
+                            } else {
+                                s.push_str(t);
+                                s.push_str(&pad);
+                            }
                         }
-                        let pad = " ".repeat(w[i] - width(t));
-                        if right {
-                            s.push_str(&pad);
-                            s.push_str(t);
-                        } else {
-                            s.push_str(t);
-                            s.push_str(&pad);
-                        }
-                    }
-                    let _ = writeln!(out, "{}", s.trim_end());
-                };
-                line(&mut out, &mut self.cols.iter().enumerate().map(|(i, c)| (i, label(c), false)));
+                        let _ = writeln!(out, "{}", s.trim_end());
+                    };
+                line(
+                    &mut out,
+                    &mut self
+                        .cols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (i, label(c), false)),
+                );
                 for (r, row) in cells.iter().zip(&self.rows) {
                     line(
                         &mut out,
-                        &mut r.iter().enumerate().map(|(i, s)| (i, s.as_str(), !matches!(row[i], Cell::Text(_)))),
+                        &mut r
+                            .iter()
+                            .enumerate()
+                            .map(|(i, s)| (i, s.as_str(), !matches!(row[i], Cell::Text(_)))),
                     );
                 }
                 for n in &self.notes {
@@ -170,8 +191,14 @@ impl Table {
 /// it. On any failure the temporary file is removed and `path` is untouched.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use anyhow::Context;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
@@ -193,7 +220,10 @@ mod tests {
     fn formats() {
         let t = Table {
             cols: vec![col("city", "城市", "City"), col("pm25", "PM2.5", "PM2.5")],
-            rows: vec![vec![Cell::text("焦作"), Cell::Num(52.5, 0)], vec![Cell::text("a,b"), Cell::Empty]],
+            rows: vec![
+                vec![Cell::text("焦作"), Cell::Num(52.5, 0)],
+                vec![Cell::text("a,b"), Cell::Empty],
+            ],
             notes: vec![],
         };
         let s = String::from_utf8(t.render(Format::Table, Lang::Zh)).unwrap();

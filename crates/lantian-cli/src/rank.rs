@@ -25,22 +25,36 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
         threads: r.threads,
     };
     let loaded = load(&r.paths, sel.stations.as_deref(), sel.threads)?;
-    let by = if loaded.data.kind == FileKind::Sites { By::City } else { By::Station };
+    let by = if loaded.data.kind == FileKind::Sites {
+        By::City
+    } else {
+        By::Station
+    };
     let mut units = loaded.select(&sel, by)?;
     // The Ministry ranks prefecture-level and above cities (地级及以上城市).
     if r.cities == CitySet::Prefecture {
-        units.retain(|u| loaded.cities.get(&u.city).is_some_and(|c| c.is_prefecture_or_above()));
+        units.retain(|u| {
+            loaded
+                .cities
+                .get(&u.city)
+                .is_some_and(|c| c.is_prefecture_or_above())
+        });
     }
     let boundary = sel.day_hours.boundary();
     let window = loaded.window(sel.from, sel.to, boundary);
     let choice = sel.rules.choice();
     let mut dust = sel.dust_days.clone();
     dust.sort();
-    let days = par_map(&units, sel.threads, |u| unit_days(&loaded, u, window, choice, boundary));
+    let days = par_map(&units, sel.threads, |u| {
+        unit_days(&loaded, u, window, choice, boundary)
+    });
     let mut sums: Vec<_> = days.iter().map(|d| summarize(d, choice, &dust)).collect();
     // Cities whose stations carry no value at all in the period (retired columns, renamed
     // cities) are counted in the note, not listed.
-    let has_data: Vec<bool> = days.iter().map(|ds| ds.iter().any(|d| d.stats.iter().any(|s| s.value.is_some()))).collect();
+    let has_data: Vec<bool> = days
+        .iter()
+        .map(|ds| ds.iter().any(|d| d.stats.iter().any(|s| s.value.is_some())))
+        .collect();
     let no_data = has_data.iter().filter(|h| !**h).count();
     let mut keep = has_data.iter();
     units.retain(|_| keep.next().copied().unwrap_or(false));
@@ -53,7 +67,13 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
     let rank_c = rank_competition(&composite, Order::Ascending, 2);
     let rank_p = rank_competition(&pm25, Order::Ascending, 0);
     let mut order: Vec<usize> = (0..units.len()).collect();
-    order.sort_by_key(|&i| (rank_c[i].unwrap_or(u32::MAX), rank_p[i].unwrap_or(u32::MAX), i));
+    order.sort_by_key(|&i| {
+        (
+            rank_c[i].unwrap_or(u32::MAX),
+            rank_p[i].unwrap_or(u32::MAX),
+            i,
+        )
+    });
     let cols = vec![
         col("rank", "排名", "rank"),
         col("city", "城市", "city"),
@@ -80,7 +100,9 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
                 Cell::text(&units[i].city),
                 Cell::text(&units[i].province),
                 Cell::opt(s.composite.total, 2),
-                s.composite.max_single.map_or(Cell::Empty, |p| Cell::text(p.code())),
+                s.composite
+                    .max_single
+                    .map_or(Cell::Empty, |p| Cell::text(p.code())),
                 Cell::opt(s.pm25.value, 0),
                 rank_cell(rank_p[i]),
                 Cell::opt(s.pm10.value, 0),
@@ -106,7 +128,11 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
             .collect();
         (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
-    let f1 = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{:.1}", lantian_aq::round::half_up(v, 1)));
+    let f1 = |v: Option<f64>| {
+        v.map_or("—".to_owned(), |v| {
+            format!("{:.1}", lantian_aq::round::half_up(v, 1))
+        })
+    };
     let n = units.len();
     let note = match r.output.lang {
         Lang::Zh => format!(
@@ -128,5 +154,10 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
             f1(mean_of(Pollutant::No2))
         ),
     };
-    Ok(Table { cols, rows, notes: vec![note] }.render(r.output.format, r.output.lang))
+    Ok(Table {
+        cols,
+        rows,
+        notes: vec![note],
+    }
+    .render(r.output.format, r.output.lang))
 }

@@ -3,6 +3,8 @@
 //! Tests that need the whole of January 2025 read `../shared/data` (see `lantian-testkit`);
 //! the rest run on the Henan fixtures committed under `tests/fixtures/`.
 
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
 use clap::Parser;
 use lantian_aq::aqi::{HourlyInputs, IndexRounding, hourly_aqi, hourly_aqi_rounded};
 use lantian_aq::assess::{self, RuleChoice, Series};
@@ -28,9 +30,20 @@ fn p(path: &Path) -> &str {
 fn csv_rows(text: &str) -> Vec<HashMap<String, String>> {
     let text = text.trim_start_matches('\u{feff}');
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(str::to_owned).collect();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
     lines
-        .map(|l| header.iter().cloned().zip(l.split(',').map(str::to_owned)).collect())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_owned))
+                .collect()
+        })
         .collect()
 }
 
@@ -53,7 +66,12 @@ struct HourlyCheck {
 }
 
 fn check_hourly(dir: &Path) -> HourlyCheck {
-    let d = read_hourly(&[dir.to_owned()], RowTypes::HOURLY_POLLUTANTS.with(RowType::Aqi), 2).unwrap();
+    let d = read_hourly(
+        &[dir.to_owned()],
+        RowTypes::HOURLY_POLLUTANTS.with(RowType::Aqi),
+        2,
+    )
+    .unwrap();
     let mut c = HourlyCheck {
         compared: 0,
         equal: 0,
@@ -64,7 +82,10 @@ fn check_hourly(dir: &Path) -> HourlyCheck {
     };
     for col in 0..d.columns.len() {
         let s = |p: Pollutant| d.series(RowType::hourly(p), col).unwrap();
-        let series = Series { start: d.start, values: Pollutant::ALL.map(s) };
+        let series = Series {
+            start: d.start,
+            values: Pollutant::ALL.map(s),
+        };
         let official = d.series(RowType::Aqi, col).unwrap();
         for rec in assess::hourly(RuleChoice::Fixed(RuleSet::Y2012), &series) {
             let i = (rec.hour.hours() - d.start.hours()) as usize;
@@ -87,7 +108,10 @@ fn check_hourly(dir: &Path) -> HourlyCheck {
                     for q in Pollutant::ALL {
                         h.set(q, rec.conc[q.index()]);
                     }
-                    h.set(p, Some((v - half + 2.0 * half * f64::from(k) / 100.0).max(0.0)));
+                    h.set(
+                        p,
+                        Some((v - half + 2.0 * half * f64::from(k) / 100.0).max(0.0)),
+                    );
                     hourly_aqi(RuleSet::Y2012, &h).value == Some(off)
                 })
             });
@@ -112,7 +136,10 @@ fn check_hourly(dir: &Path) -> HourlyCheck {
             } else if so2_200 {
                 c.so2_over_800_published_as_200 += 1;
             } else {
-                c.unexplained.push(format!("{} {} official {off} ours {:?} {:?}", d.columns[col], rec.hour, rec.aqi.value, rec.conc));
+                c.unexplained.push(format!(
+                    "{} {} official {off} ours {:?} {:?}",
+                    d.columns[col], rec.hour, rec.aqi.value, rec.conc
+                ));
             }
         }
     }
@@ -122,7 +149,9 @@ fn check_hourly(dir: &Path) -> HourlyCheck {
 /// Issue requirement: ≥ 99.97 % of complete station-hours equal the official AQI.
 #[test]
 fn january_hourly_aqi_matches_official() {
-    let Some(dir) = shared_data("cnemc/china_sites") else { return };
+    let Some(dir) = shared_data("cnemc/china_sites") else {
+        return;
+    };
     let c = check_hourly(&dir);
     let rate = c.equal as f64 / c.compared as f64;
     eprintln!(
@@ -147,7 +176,12 @@ fn january_hourly_aqi_matches_official() {
 fn henan_fixture_hourly_aqi_matches_official() {
     let c = check_hourly(&fixture("cnemc/henan_sites"));
     assert!(c.compared > 60_000, "{}", c.compared);
-    assert!(c.equal as f64 / c.compared as f64 >= 0.9997, "{}/{}", c.equal, c.compared);
+    assert!(
+        c.equal as f64 / c.compared as f64 >= 0.9997,
+        "{}/{}",
+        c.equal,
+        c.compared
+    );
     assert!(c.unexplained.is_empty(), "{:?}", c.unexplained);
 }
 
@@ -171,19 +205,33 @@ fn check_cities(sites: &Path, cities: &Path) -> CityCheck {
             by_city.entry(st.city.as_str()).or_default().push(col);
         }
     }
-    let mut out = CityCheck { city_hours: 0, equal: 0, diffs: Vec::new() };
+    let mut out = CityCheck {
+        city_hours: 0,
+        equal: 0,
+        diffs: Vec::new(),
+    };
     for (ci, city) in c.columns.iter().enumerate() {
-        let Some(cols) = by_city.get(city.as_str()) else { continue };
+        let Some(cols) = by_city.get(city.as_str()) else {
+            continue;
+        };
         for h in 0..c.hours {
             let hour = c.hour_at(h);
-            let Some(sh) = usize::try_from(hour.hours() - s.start.hours()).ok().filter(|i| *i < s.hours) else { continue };
+            let Some(sh) = usize::try_from(hour.hours() - s.start.hours())
+                .ok()
+                .filter(|i| *i < s.hours)
+            else {
+                continue;
+            };
             let published_aqi = c.series(RowType::Aqi, ci).unwrap()[h];
             let mut ok = true;
             let mut any = false;
             let mut conc = HourlyInputs::default();
             for p in Pollutant::ALL {
                 let published = c.series(RowType::hourly(p), ci).unwrap()[h];
-                let values = || cols.iter().map(|&col| s.series(RowType::hourly(p), col).unwrap()[sh]);
+                let values = || {
+                    cols.iter()
+                        .map(|&col| s.series(RowType::hourly(p), col).unwrap()[sh])
+                };
                 let ours = if p == Pollutant::Co {
                     assess::area_hourly_mean(values())
                 } else {
@@ -195,10 +243,16 @@ fn check_cities(sites: &Path, cities: &Path) -> CityCheck {
                     // CO: CNEMC averages unrounded station CO, which the station files give to
                     // 0.1 only; equal means our mean lies within half a unit of the published
                     // 0.01 (data/README.md).
-                    let tol = if p == Pollutant::Co { 0.005 + 1e-9 } else { 1e-9 };
+                    let tol = if p == Pollutant::Co {
+                        0.005 + 1e-9
+                    } else {
+                        1e-9
+                    };
                     if ours.is_none_or(|o| (o - published).abs() > tol) {
                         ok = false;
-                        out.diffs.push(format!("{city} {hour} {p}: published {published} ours {ours:?}"));
+                        out.diffs.push(format!(
+                            "{city} {hour} {p}: published {published} ours {ours:?}"
+                        ));
                     }
                 }
             }
@@ -207,7 +261,9 @@ fn check_cities(sites: &Path, cities: &Path) -> CityCheck {
                 let ours = hourly_aqi_rounded(RuleSet::Y2012, &conc, IndexRounding::HalfUp).value;
                 if ours != Some(published_aqi as u32) {
                     ok = false;
-                    out.diffs.push(format!("{city} {hour} AQI: published {published_aqi} ours {ours:?}"));
+                    out.diffs.push(format!(
+                        "{city} {hour} AQI: published {published_aqi} ours {ours:?}"
+                    ));
                 }
             }
             if any {
@@ -224,11 +280,16 @@ fn check_cities(sites: &Path, cities: &Path) -> CityCheck {
 /// Issue requirement: ≥ 99.9 % of city-hours of January 2025 equal the published values.
 #[test]
 fn january_city_values_match_published() {
-    let (Some(sites), Some(cities)) = (shared_data("cnemc/china_sites"), shared_data("cnemc/china_cities_2025")) else {
+    let (Some(sites), Some(cities)) = (
+        shared_data("cnemc/china_sites"),
+        shared_data("cnemc/china_cities_2025"),
+    ) else {
         return;
     };
     // The city directory holds Jan..Jul; read January only.
-    let jan: Vec<PathBuf> = (1..=31).map(|d| cities.join(format!("china_cities_202501{d:02}.csv"))).collect();
+    let jan: Vec<PathBuf> = (1..=31)
+        .map(|d| cities.join(format!("china_cities_202501{d:02}.csv")))
+        .collect();
     let tmp = tempdir("cities-jan");
     for f in &jan {
         std::fs::copy(f, tmp.join(f.file_name().unwrap())).unwrap();
@@ -248,9 +309,18 @@ fn january_city_values_match_published() {
 
 #[test]
 fn henan_fixture_city_values_match_published() {
-    let c = check_cities(&fixture("cnemc/henan_sites"), &fixture("cnemc/henan_cities"));
+    let c = check_cities(
+        &fixture("cnemc/henan_sites"),
+        &fixture("cnemc/henan_cities"),
+    );
     assert!(c.city_hours > 12_000, "{}", c.city_hours);
-    assert!(c.equal as f64 / c.city_hours as f64 >= 0.999, "{}/{} {:?}", c.equal, c.city_hours, &c.diffs[..c.diffs.len().min(10)]);
+    assert!(
+        c.equal as f64 / c.city_hours as f64 >= 0.999,
+        "{}/{} {:?}",
+        c.equal,
+        c.city_hours,
+        &c.diffs[..c.diffs.len().min(10)]
+    );
 }
 
 fn tempdir(name: &str) -> PathBuf {
@@ -270,22 +340,46 @@ struct Figures {
 }
 
 fn january_figures(sites: &Path, day_hours: &str, cities: &str) -> Figures {
-    let out = run(&["rank", "--period", "2025-01", p(sites), "--format", "csv", "--lang", "en", "--day-hours", day_hours, "--cities", cities]);
+    let out = run(&[
+        "rank",
+        "--period",
+        "2025-01",
+        p(sites),
+        "--format",
+        "csv",
+        "--lang",
+        "en",
+        "--day-hours",
+        day_hours,
+        "--cities",
+        cities,
+    ]);
     let rows = csv_rows(&out);
     let mut mean = HashMap::new();
     for k in ["PM2.5", "PM10", "SO2", "NO2"] {
         let v: Vec<f64> = rows.iter().filter_map(|r| r[k].parse().ok()).collect();
         mean.insert(k, v.iter().sum::<f64>() / v.len() as f64);
     }
-    Figures { n: rows.len(), mean, rows }
+    Figures {
+        n: rows.len(),
+        mean,
+        rows,
+    }
 }
 
 fn city(f: &Figures, name: &str, k: &str) -> f64 {
-    f.rows.iter().find(|r| r["city"] == name).unwrap()[k].parse().unwrap()
+    f.rows.iter().find(|r| r["city"] == name).unwrap()[k]
+        .parse()
+        .unwrap()
 }
 
 fn zhejiang(f: &Figures, k: &str) -> f64 {
-    let v: Vec<f64> = f.rows.iter().filter(|r| r["province"] == "浙江").map(|r| r[k].parse().unwrap()).collect();
+    let v: Vec<f64> = f
+        .rows
+        .iter()
+        .filter(|r| r["province"] == "浙江")
+        .map(|r| r[k].parse().unwrap())
+        .collect();
     assert_eq!(v.len(), 11);
     v.iter().sum::<f64>() / 11.0
 }
@@ -303,7 +397,9 @@ fn at(v: f64, decimals: u32) -> f64 {
 /// reproduced to the digit. Both are asserted, so a change in either shows.
 #[test]
 fn ministry_january_2025_figures() {
-    let Some(sites) = shared_data("cnemc/china_sites") else { return };
+    let Some(sites) = shared_data("cnemc/china_sites") else {
+        return;
+    };
     let std = january_figures(&sites, "01-24", "prefecture");
     assert_eq!(std.n, 339);
     eprintln!(
@@ -341,25 +437,49 @@ fn ministry_january_2025_figures() {
 // ---------------------------------------------------------------------------------------------
 // Equality with the peer pipeline (shared/bench/peer_polars.py).
 
-const PEER_COLS: [&str; 10] =
-    ["SO2", "NO2", "PM10", "PM2.5", "CO_P95", "O3_8h_P90", "valid_days", "good_days", "heavy_days", "composite"];
+const PEER_COLS: [&str; 10] = [
+    "SO2",
+    "NO2",
+    "PM10",
+    "PM2.5",
+    "CO_P95",
+    "O3_8h_P90",
+    "valid_days",
+    "good_days",
+    "heavy_days",
+    "composite",
+];
 
 /// Compare `assess --rules 2012` with the peer's output, column by column, to 1e-3.
 /// Returns the stations that differ.
 fn compare_with_peer(sites: &Path, peer_csv: &Path) -> (usize, Vec<String>) {
-    let ours = csv_rows(&run(&["assess", p(sites), "--rules", "2012", "--format", "csv", "--lang", "en"]));
-    let ours: HashMap<String, HashMap<String, String>> = ours.into_iter().map(|r| (r["station"].clone(), r)).collect();
+    let ours = csv_rows(&run(&[
+        "assess",
+        p(sites),
+        "--rules",
+        "2012",
+        "--format",
+        "csv",
+        "--lang",
+        "en",
+    ]));
+    let ours: HashMap<String, HashMap<String, String>> = ours
+        .into_iter()
+        .map(|r| (r["station"].clone(), r))
+        .collect();
     let peer = csv_rows(&std::fs::read_to_string(peer_csv).unwrap());
     let mut differ = Vec::new();
     for r in &peer {
         let o = &ours[&r["station"]];
-        let same = PEER_COLS.iter().all(|c| match (r[*c].as_str(), o[*c].as_str()) {
-            ("", "") => true,
-            (a, b) => match (a.parse::<f64>(), b.parse::<f64>()) {
-                (Ok(a), Ok(b)) => (a - b).abs() <= 1e-3,
-                _ => false,
-            },
-        });
+        let same = PEER_COLS
+            .iter()
+            .all(|c| match (r[*c].as_str(), o[*c].as_str()) {
+                ("", "") => true,
+                (a, b) => match (a.parse::<f64>(), b.parse::<f64>()) {
+                    (Ok(a), Ok(b)) => (a - b).abs() <= 1e-3,
+                    _ => false,
+                },
+            });
         if !same {
             differ.push(r["station"].clone());
         }
@@ -375,38 +495,69 @@ fn explained_by_peer_edge(sites: &Path, station: &str, peer_csv: &Path) -> bool 
     let d = read_hourly(&[sites.to_owned()], RowTypes::HOURLY_POLLUTANTS, 2).unwrap();
     let col = d.column(station).unwrap();
     let s = |p: Pollutant| d.series(RowType::hourly(p), col).unwrap();
-    let last = (0..d.hours).rev().find(|&i| Pollutant::ALL.iter().any(|&q| s(q)[i].is_finite())).unwrap();
-    let trunc = Series { start: d.start, values: Pollutant::ALL.map(|q| &s(q)[..=last]) };
-    let full = Series { start: d.start, values: Pollutant::ALL.map(s) };
+    let last = (0..d.hours)
+        .rev()
+        .find(|&i| Pollutant::ALL.iter().any(|&q| s(q)[i].is_finite()))
+        .unwrap();
+    let trunc = Series {
+        start: d.start,
+        values: Pollutant::ALL.map(|q| &s(q)[..=last]),
+    };
+    let full = Series {
+        start: d.start,
+        values: Pollutant::ALL.map(s),
+    };
     let basis = RuleChoice::Fixed(RuleSet::Y2012).composite_basis(d.start.day());
-    let t = assess::summarize(&assess::daily(RuleChoice::Fixed(RuleSet::Y2012), &trunc), basis, &[]);
-    let f = assess::summarize(&assess::daily(RuleChoice::Fixed(RuleSet::Y2012), &full), basis, &[]);
+    let t = assess::summarize(
+        &assess::daily(RuleChoice::Fixed(RuleSet::Y2012), &trunc),
+        basis,
+        &[],
+    );
+    let f = assess::summarize(
+        &assess::daily(RuleChoice::Fixed(RuleSet::Y2012), &full),
+        basis,
+        &[],
+    );
     let peer = csv_rows(&std::fs::read_to_string(peer_csv).unwrap());
     let r = peer.iter().find(|r| r["station"] == station).unwrap();
-    let close = |k: &str, v: Option<f64>| v.is_some_and(|v| (r[k].parse::<f64>().unwrap() - v).abs() <= 1e-3);
+    let close = |k: &str, v: Option<f64>| {
+        v.is_some_and(|v| (r[k].parse::<f64>().unwrap() - v).abs() <= 1e-3)
+    };
     last + 1 < d.hours
         && close("O3_8h_P90", t.o3_8h_p90.value)
         && close("composite", t.composite.total)
         && close("valid_days", Some(f64::from(t.day_counts.valid_days)))
-        && (f.o3_8h_p90.value != t.o3_8h_p90.value || f.day_counts.valid_days != t.day_counts.valid_days)
+        && (f.o3_8h_p90.value != t.o3_8h_p90.value
+            || f.day_counts.valid_days != t.day_counts.valid_days)
 }
 
 #[test]
 fn january_equals_peer_polars() {
-    let Some(sites) = shared_data("cnemc/china_sites") else { return };
+    let Some(sites) = shared_data("cnemc/china_sites") else {
+        return;
+    };
     let golden = fixture("peer/polars_china_sites_2025-01.csv");
     let (n, differ) = compare_with_peer(&sites, &golden);
-    eprintln!("peer_polars, January 2025: {} of {n} stations equal on every column; differ: {differ:?}", n - differ.len());
+    eprintln!(
+        "peer_polars, January 2025: {} of {n} stations equal on every column; differ: {differ:?}",
+        n - differ.len()
+    );
     assert_eq!(n, 1678);
     for st in &differ {
-        assert!(explained_by_peer_edge(&sites, st, &golden), "{st} differs from the peer for an unexplained reason");
+        assert!(
+            explained_by_peer_edge(&sites, st, &golden),
+            "{st} differs from the peer for an unexplained reason"
+        );
     }
     assert!(differ.len() <= 1, "{differ:?}");
 }
 
 #[test]
 fn henan_fixture_equals_peer_polars() {
-    let (n, differ) = compare_with_peer(&fixture("cnemc/henan_sites"), &fixture("peer/polars_henan_sites_2025-01.csv"));
+    let (n, differ) = compare_with_peer(
+        &fixture("cnemc/henan_sites"),
+        &fixture("peer/polars_henan_sites_2025-01.csv"),
+    );
     assert_eq!(n, 97);
     assert!(differ.is_empty(), "{differ:?}");
 }
@@ -418,36 +569,108 @@ fn henan_fixture_equals_peer_polars() {
 fn jiaozuo_summary_snapshot() {
     let out = run(&["assess", p(&fixture("cnemc/henan_sites")), "--city", "焦作"]);
     insta::assert_snapshot!("jiaozuo_summary_zh", out);
-    let out = run(&["assess", p(&fixture("cnemc/henan_sites")), "--city", "焦作", "--by", "city", "--format", "json", "--lang", "en"]);
+    let out = run(&[
+        "assess",
+        p(&fixture("cnemc/henan_sites")),
+        "--city",
+        "焦作",
+        "--by",
+        "city",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    ]);
     insta::assert_snapshot!("jiaozuo_city_json", out);
 }
 
 #[test]
 fn daily_and_hourly_snapshot() {
     let sites = fixture("cnemc/henan_sites");
-    let out = run(&["assess", p(&sites), "--station", "1828A", "--daily", "--from", "2025-01-01", "--to", "2025-01-07"]);
+    let out = run(&[
+        "assess",
+        p(&sites),
+        "--station",
+        "1828A",
+        "--daily",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-01-07",
+    ]);
     insta::assert_snapshot!("jiaozuo_1828a_daily", out);
-    let out = run(&["assess", p(&sites), "--station", "1828A", "--hourly", "--from", "2025-01-05", "--to", "2025-01-05", "--lang", "en"]);
+    let out = run(&[
+        "assess",
+        p(&sites),
+        "--station",
+        "1828A",
+        "--hourly",
+        "--from",
+        "2025-01-05",
+        "--to",
+        "2025-01-05",
+        "--lang",
+        "en",
+    ]);
     insta::assert_snapshot!("jiaozuo_1828a_hourly_en", out);
 }
 
 #[test]
 fn henan_rank_snapshot() {
-    let out = run(&["rank", "--period", "2025-01", p(&fixture("cnemc/henan_sites"))]);
+    let out = run(&[
+        "rank",
+        "--period",
+        "2025-01",
+        p(&fixture("cnemc/henan_sites")),
+    ]);
     insta::assert_snapshot!("henan_rank_2025_01", out);
     // The same ranking from the published city files.
-    let out = run(&["rank", "--period", "2025-01", p(&fixture("cnemc/henan_cities")), "--lang", "en"]);
+    let out = run(&[
+        "rank",
+        "--period",
+        "2025-01",
+        p(&fixture("cnemc/henan_cities")),
+        "--lang",
+        "en",
+    ]);
     insta::assert_snapshot!("henan_rank_2025_01_from_city_files", out);
 }
 
 #[test]
 fn rules_2026_change_the_numbers() {
     let sites = fixture("cnemc/henan_sites");
-    let y12 = csv_rows(&run(&["assess", p(&sites), "--station", "1828A", "--rules", "2012", "--format", "csv", "--lang", "en"]));
-    let y26 = csv_rows(&run(&["assess", p(&sites), "--station", "1828A", "--rules", "2026", "--format", "csv", "--lang", "en"]));
+    let y12 = csv_rows(&run(&[
+        "assess",
+        p(&sites),
+        "--station",
+        "1828A",
+        "--rules",
+        "2012",
+        "--format",
+        "csv",
+        "--lang",
+        "en",
+    ]));
+    let y26 = csv_rows(&run(&[
+        "assess",
+        p(&sites),
+        "--station",
+        "1828A",
+        "--rules",
+        "2026",
+        "--format",
+        "csv",
+        "--lang",
+        "en",
+    ]));
     // The 2026 PM breakpoints push days above 100 (STANDARDS.md §3.2).
     let good = |r: &HashMap<String, String>| r["good_days"].parse::<u32>().unwrap();
-    assert!(good(&y26[0]) < good(&y12[0]), "{} vs {}", good(&y26[0]), good(&y12[0]));
+    assert!(
+        good(&y26[0]) < good(&y12[0]),
+        "{} vs {}",
+        good(&y26[0]),
+        good(&y12[0])
+    );
     // The composite index divides by the 2026 transition limits (PM2.5 30, PM10 60).
     let c = |r: &HashMap<String, String>| r["composite"].parse::<f64>().unwrap();
     assert!(c(&y26[0]) > c(&y12[0]));
@@ -462,38 +685,80 @@ fn lantian() -> Command {
 
 fn bad_input_case(name: &str, content: &str, expect: &str) {
     let dir = tempdir(&format!("bad-{name}"));
-    let good = std::fs::read_to_string(fixture("cnemc/henan_sites/china_sites_20250101.csv")).unwrap();
+    let good =
+        std::fs::read_to_string(fixture("cnemc/henan_sites/china_sites_20250101.csv")).unwrap();
     std::fs::write(dir.join("china_sites_20250101.csv"), good).unwrap();
     std::fs::write(dir.join("china_sites_20250102.csv"), content).unwrap();
     let out_file = dir.join("out.csv");
-    let o = lantian().args(["assess", p(&dir), "--format", "csv", "-o", p(&out_file)]).output().unwrap();
+    let o = lantian()
+        .args(["assess", p(&dir), "--format", "csv", "-o", p(&out_file)])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{name}: {stderr}");
-    assert!(stderr.contains(expect), "{name}: expected {expect:?} in {stderr}");
-    assert!(!out_file.exists(), "{name}: a partial output file was written");
-    let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("tmp")).collect();
-    assert!(leftovers.is_empty(), "{name}: temporary files left: {leftovers:?}");
+    assert!(
+        stderr.contains(expect),
+        "{name}: expected {expect:?} in {stderr}"
+    );
+    assert!(
+        !out_file.exists(),
+        "{name}: a partial output file was written"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "{name}: temporary files left: {leftovers:?}"
+    );
 }
 
 #[test]
 fn bad_input_is_named_and_nothing_is_written() {
-    let good = std::fs::read_to_string(fixture("cnemc/henan_sites/china_sites_20250102.csv")).unwrap();
+    let good =
+        std::fs::read_to_string(fixture("cnemc/henan_sites/china_sites_20250102.csv")).unwrap();
     let lines: Vec<&str> = good.lines().collect();
     // A truncated file: cut in the middle of line 100.
-    let truncated = format!("{}\n{}", lines[..99].join("\n"), &lines[99][..lines[99].len() / 2]);
-    bad_input_case("truncated", &truncated, "china_sites_20250102.csv:100: expected 117 fields");
+    let truncated = format!(
+        "{}\n{}",
+        lines[..99].join("\n"),
+        &lines[99][..lines[99].len() / 2]
+    );
+    bad_input_case(
+        "truncated",
+        &truncated,
+        "china_sites_20250102.csv:100: expected 117 fields",
+    );
     // A wrong header.
-    bad_input_case("header", &good.replacen("date,hour,type", "datum,hour,type", 1), "china_sites_20250102.csv:1: bad header");
+    bad_input_case(
+        "header",
+        &good.replacen("date,hour,type", "datum,hour,type", 1),
+        "china_sites_20250102.csv:1: bad header",
+    );
     // A non-numeric cell: line 5, fourth column.
     let mut l: Vec<String> = lines.iter().map(|s| (*s).to_owned()).collect();
     let mut f: Vec<String> = l[4].split(',').map(str::to_owned).collect();
     f[3] = "12a".into();
     l[4] = f.join(",");
-    bad_input_case("number", &(l.join("\n") + "\n"), "china_sites_20250102.csv:5: column 4 (");
+    bad_input_case(
+        "number",
+        &(l.join("\n") + "\n"),
+        "china_sites_20250102.csv:5: column 4 (",
+    );
     // A duplicated hour: line 3 again at the end.
-    bad_input_case("duplicate", &format!("{good}{}\n", lines[2]), "duplicated row 20250102 0");
+    bad_input_case(
+        "duplicate",
+        &format!("{good}{}\n", lines[2]),
+        "duplicated row 20250102 0",
+    );
     // An unknown row type.
-    bad_input_case("type", &good.replacen(",PM10,", ",PM11,", 1), "unknown type \"PM11\"");
+    bad_input_case(
+        "type",
+        &good.replacen(",PM10,", ",PM11,", 1),
+        "unknown type \"PM11\"",
+    );
     // An unknown station code in the header.
     let with_xyz: Vec<String> = lines
         .iter()
@@ -504,9 +769,17 @@ fn bad_input_is_named_and_nothing_is_written() {
             f.join(",")
         })
         .collect();
-    bad_input_case("code", &(with_xyz.join("\n") + "\n"), "column 4 (XYZ): unknown code \"XYZ\"");
+    bad_input_case(
+        "code",
+        &(with_xyz.join("\n") + "\n"),
+        "column 4 (XYZ): unknown code \"XYZ\"",
+    );
     // The same hour in two files.
-    bad_input_case("cross-file", &std::fs::read_to_string(fixture("cnemc/henan_sites/china_sites_20250101.csv")).unwrap(), "first seen at");
+    bad_input_case(
+        "cross-file",
+        &std::fs::read_to_string(fixture("cnemc/henan_sites/china_sites_20250101.csv")).unwrap(),
+        "first seen at",
+    );
 }
 
 #[test]
@@ -515,7 +788,14 @@ fn unknown_station_and_existing_output_untouched() {
     let out_file = dir.join("out.csv");
     std::fs::write(&out_file, "keep me").unwrap();
     let o = lantian()
-        .args(["assess", p(&fixture("cnemc/henan_sites")), "--station", "9999Z", "-o", p(&out_file)])
+        .args([
+            "assess",
+            p(&fixture("cnemc/henan_sites")),
+            "--station",
+            "9999Z",
+            "-o",
+            p(&out_file),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
@@ -523,9 +803,22 @@ fn unknown_station_and_existing_output_untouched() {
     assert_eq!(std::fs::read_to_string(&out_file).unwrap(), "keep me");
     // And a good run replaces it whole.
     let o = lantian()
-        .args(["assess", p(&fixture("cnemc/henan_sites")), "--station", "1828A", "--format", "csv", "-o", p(&out_file)])
+        .args([
+            "assess",
+            p(&fixture("cnemc/henan_sites")),
+            "--station",
+            "1828A",
+            "--format",
+            "csv",
+            "-o",
+            p(&out_file),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success());
-    assert!(std::fs::read_to_string(&out_file).unwrap().contains("1828A"));
+    assert!(
+        std::fs::read_to_string(&out_file)
+            .unwrap()
+            .contains("1828A")
+    );
 }

@@ -216,8 +216,79 @@ fn parse_number(b: &[u8]) -> Option<f64> {
     if n_digits == 0 {
         return None;
     }
-    let v = mant as f64 / 10f64.powi(frac_digits);
+    let v = mant as f64 / POW10[frac_digits as usize];
     Some(if neg { -v } else { v })
+}
+
+/// Powers of ten exact in f64 (up to 10^22), for [`parse_number`]'s ≤ 15 digits.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// 1 for a byte that cannot appear in a row of numbers (anything but `0-9 . , -`).
+const NOT_NUMERIC: [u8; 256] = {
+    let mut t = [1u8; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = 0;
+        c += 1;
+    }
+    t[b'.' as usize] = 0;
+    t[b',' as usize] = 0;
+    t[b'-' as usize] = 0;
+    t
+};
+
+/// Parse the comma-separated cells of `rest` (at most `max` are looked at; the count returned
+/// may exceed it), pushing values to `out` when given. One pass over the bytes, splitting and
+/// converting at once: cells are 0–5 bytes, so searching for the next comma costs more than
+/// it saves. A cell that is not a number is returned as `Err((index, cell))`.
+fn parse_cells<'a>(
+    rest: &'a [u8],
+    max: usize,
+    mut out: Option<&mut Vec<f64>>,
+) -> Result<usize, (usize, &'a [u8])> {
+    let mut k = 0;
+    let mut cell_start = 0;
+    let (mut mant, mut digits, mut frac, mut dot, mut odd) = (0u64, 0u32, 0usize, false, false);
+    for i in 0..=rest.len() {
+        let c = rest.get(i).copied().unwrap_or(b',');
+        match c {
+            b'0'..=b'9' => {
+                mant = mant.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+                digits += 1;
+                frac += usize::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            b',' => {
+                if k < max {
+                    let cell = &rest[cell_start..i];
+                    let v = if !odd && digits > 0 && digits <= 15 {
+                        // ≤ 15 digits fit in i64, whose conversion is one instruction;
+                        // integers (most cells) need no division.
+                        if frac == 0 {
+                            mant as i64 as f64
+                        } else {
+                            mant as i64 as f64 / POW10[frac]
+                        }
+                    } else if cell.is_empty() {
+                        f64::NAN
+                    } else {
+                        // Anything unusual (a sign, a second dot, > 15 digits) decides here.
+                        parse_number(cell).ok_or((k, cell))?
+                    };
+                    if let Some(o) = out.as_deref_mut() {
+                        o.push(v);
+                    }
+                }
+                k += 1;
+                cell_start = i + 1;
+                (mant, digits, frac, dot, odd) = (0, 0, 0, false, false);
+            }
+            _ => odd = true,
+        }
+    }
+    Ok(k)
 }
 
 fn lines(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
@@ -235,8 +306,8 @@ pub fn parse_wide(path: &Path, bytes: &[u8], keep: RowTypes) -> Result<WideFile,
         Some((_, h)) if !h.is_empty() => h,
         _ => return Err(ReadError::file(path, ReadErrorKind::Empty)),
     };
-    let header =
-        std::str::from_utf8(header).map_err(|_| ReadError::line(path, 1, ReadErrorKind::NotUtf8))?;
+    let header = std::str::from_utf8(header)
+        .map_err(|_| ReadError::line(path, 1, ReadErrorKind::NotUtf8))?;
     let names: Vec<&str> = header.split(',').collect();
     if names.len() < 4 || names[0] != "date" || names[1] != "hour" || names[2] != "type" {
         return Err(ReadError::line(
@@ -252,7 +323,13 @@ pub fn parse_wide(path: &Path, bytes: &[u8], keep: RowTypes) -> Result<WideFile,
     let mut seen_cols: HashMap<&str, usize> = HashMap::with_capacity(columns.len());
     for (i, c) in columns.iter().enumerate() {
         if c.is_empty() {
-            return Err(ReadError::cell(path, 1, i + 4, c, ReadErrorKind::BadHeader("empty column name".into())));
+            return Err(ReadError::cell(
+                path,
+                1,
+                i + 4,
+                c,
+                ReadErrorKind::BadHeader("empty column name".into()),
+            ));
         }
         if let Some(first) = seen_cols.insert(c, i) {
             return Err(ReadError::cell(
@@ -276,12 +353,20 @@ pub fn parse_wide(path: &Path, bytes: &[u8], keep: RowTypes) -> Result<WideFile,
         let mut fields = line.split(|&b| b == b',');
         let (Some(d), Some(h), Some(t)) = (fields.next(), fields.next(), fields.next()) else {
             let found = line.split(|&b| b == b',').count();
-            return Err(ReadError::line(path, lno, ReadErrorKind::FieldCount { expected, found }));
+            return Err(ReadError::line(
+                path,
+                lno,
+                ReadErrorKind::FieldCount { expected, found },
+            ));
         };
         // A damaged line is reported as such, not as whatever its first bad field is.
         let damaged = |e: ReadError| {
             let found = line.split(|&b| b == b',').count();
-            if found == expected { e } else { ReadError::line(path, lno, ReadErrorKind::FieldCount { expected, found }) }
+            if found == expected {
+                e
+            } else {
+                ReadError::line(path, lno, ReadErrorKind::FieldCount { expected, found })
+            }
         };
         let date = match last_date {
             Some((raw, date)) if raw == d => date,
@@ -291,7 +376,15 @@ pub fn parse_wide(path: &Path, bytes: &[u8], keep: RowTypes) -> Result<WideFile,
                     .ok()
                     .filter(|s| s.len() == 8)
                     .and_then(Date::parse)
-                    .ok_or_else(|| ReadError::cell(path, lno, 1, "date", ReadErrorKind::BadDate(s.into_owned())))
+                    .ok_or_else(|| {
+                        ReadError::cell(
+                            path,
+                            lno,
+                            1,
+                            "date",
+                            ReadErrorKind::BadDate(s.into_owned()),
+                        )
+                    })
                     .map_err(damaged)?;
                 last_date = Some((d, date));
                 date
@@ -302,13 +395,26 @@ pub fn parse_wide(path: &Path, bytes: &[u8], keep: RowTypes) -> Result<WideFile,
             .and_then(|s| s.parse::<u32>().ok())
             .filter(|h| *h <= 23)
             .ok_or_else(|| {
-                ReadError::cell(path, lno, 2, "hour", ReadErrorKind::BadHour(String::from_utf8_lossy(h).into_owned()))
+                ReadError::cell(
+                    path,
+                    lno,
+                    2,
+                    "hour",
+                    ReadErrorKind::BadHour(String::from_utf8_lossy(h).into_owned()),
+                )
             })
             .map_err(damaged)?;
-        let ty = RowType::parse(t).ok_or_else(|| {
-            ReadError::cell(path, lno, 3, "type", ReadErrorKind::UnknownType(String::from_utf8_lossy(t).into_owned()))
-        })
-        .map_err(damaged)?;
+        let ty = RowType::parse(t)
+            .ok_or_else(|| {
+                ReadError::cell(
+                    path,
+                    lno,
+                    3,
+                    "type",
+                    ReadErrorKind::UnknownType(String::from_utf8_lossy(t).into_owned()),
+                )
+            })
+            .map_err(damaged)?;
         let stamp = HourStamp::new(date, hour);
         if let Some(first) = seen.insert((stamp.hours(), ty as u8), lno) {
             return Err(ReadError::line(
@@ -321,41 +427,68 @@ pub fn parse_wide(path: &Path, bytes: &[u8], keep: RowTypes) -> Result<WideFile,
             ));
         }
         let want = keep.contains(ty);
-        let mut values = if want { Vec::with_capacity(ncol) } else { Vec::new() };
-        let mut n = 3;
-        for cell in fields {
-            n += 1;
-            if n > expected {
-                continue; // counted below
-            }
-            let v = if cell.is_empty() {
-                f64::NAN
-            } else {
-                match parse_number(cell) {
-                    Some(v) => v,
-                    None => {
-                        return Err(damaged(ReadError::cell(
-                            path,
-                            lno,
-                            n,
-                            &columns[n - 4],
-                            ReadErrorKind::BadNumber(String::from_utf8_lossy(cell).into_owned()),
-                        )));
-                    }
+        let mut values = if want {
+            Vec::with_capacity(ncol)
+        } else {
+            Vec::new()
+        };
+        // The cells start after the third comma; the three fields before are d, h and t.
+        let rest = line
+            .get(d.len() + h.len() + t.len() + 3..)
+            .unwrap_or_default();
+        // Rows this command does not use are only checked for their characters and their
+        // field count: a branch-free scan, because a month of files is 22 M cells. Rows it
+        // uses are parsed cell by cell, and any row with a bad character is parsed that way
+        // too, so that the error names the exact cell.
+        let (odd, commas) = if want {
+            (1, 0)
+        } else {
+            rest.iter().fold((0u8, 0usize), |(odd, n), &c| {
+                (odd | NOT_NUMERIC[c as usize], n + usize::from(c == b','))
+            })
+        };
+        let n = if odd == 0 {
+            3 + 1 + commas
+        } else {
+            match parse_cells(
+                rest,
+                expected - 3,
+                if want { Some(&mut values) } else { None },
+            ) {
+                Ok(cells) => 3 + cells,
+                Err((k, cell)) => {
+                    return Err(damaged(ReadError::cell(
+                        path,
+                        lno,
+                        k + 4,
+                        &columns[k],
+                        ReadErrorKind::BadNumber(String::from_utf8_lossy(cell).into_owned()),
+                    )));
                 }
-            };
-            if want {
-                values.push(v);
             }
-        }
+        };
         if n != expected {
-            return Err(ReadError::line(path, lno, ReadErrorKind::FieldCount { expected, found: n }));
+            let found = line.split(|&b| b == b',').count();
+            return Err(ReadError::line(
+                path,
+                lno,
+                ReadErrorKind::FieldCount { expected, found },
+            ));
         }
         if want {
-            rows.push(WideRow { hour: stamp, ty, line: lno, values });
+            rows.push(WideRow {
+                hour: stamp,
+                ty,
+                line: lno,
+                values,
+            });
         }
     }
-    Ok(WideFile { path: path.to_owned(), columns, rows })
+    Ok(WideFile {
+        path: path.to_owned(),
+        columns,
+        rows,
+    })
 }
 
 /// Hourly data from many files, as dense per-column series on one hour axis.
@@ -405,9 +538,11 @@ impl HourlyData {
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| ReadError::file(p, ReadErrorKind::Io(e.to_string())))?;
+        let meta = std::fs::metadata(p)
+            .map_err(|e| ReadError::file(p, ReadErrorKind::Io(e.to_string())))?;
         if meta.is_dir() {
-            let rd = std::fs::read_dir(p).map_err(|e| ReadError::file(p, ReadErrorKind::Io(e.to_string())))?;
+            let rd = std::fs::read_dir(p)
+                .map_err(|e| ReadError::file(p, ReadErrorKind::Io(e.to_string())))?;
             for e in rd {
                 let e = e.map_err(|e| ReadError::file(p, ReadErrorKind::Io(e.to_string())))?;
                 let name = e.file_name().to_string_lossy().into_owned();
@@ -427,7 +562,10 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
 }
 
 fn kind_of(path: &Path, columns: &[String]) -> FileKind {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if name.starts_with("china_cities_") {
         FileKind::Cities
     } else if name.starts_with("china_sites_") || columns.iter().all(|c| is_station_code(c)) {
@@ -440,21 +578,33 @@ fn kind_of(path: &Path, columns: &[String]) -> FileKind {
 /// Read and merge files (see [`expand_paths`]) on `threads` threads, keeping `keep` rows.
 /// All files must be of one kind. A row (hour, type) present in two files is an error, as is
 /// a station-file column that is not a station code.
-pub fn read_hourly(paths: &[PathBuf], keep: RowTypes, threads: usize) -> Result<HourlyData, ReadError> {
+pub fn read_hourly(
+    paths: &[PathBuf],
+    keep: RowTypes,
+    threads: usize,
+) -> Result<HourlyData, ReadError> {
     let files = expand_paths(paths)?;
     if files.is_empty() {
         let p = paths.first().cloned().unwrap_or_default();
-        return Err(ReadError::file(p, ReadErrorKind::Io("no china_sites_*.csv or china_cities_*.csv files".into())));
+        return Err(ReadError::file(
+            p,
+            ReadErrorKind::Io("no china_sites_*.csv or china_cities_*.csv files".into()),
+        ));
     }
     let parsed = parse_all(&files, keep, threads.max(1))?;
     merge(files, parsed, keep)
 }
 
-fn parse_all(files: &[PathBuf], keep: RowTypes, threads: usize) -> Result<Vec<WideFile>, ReadError> {
+fn parse_all(
+    files: &[PathBuf],
+    keep: RowTypes,
+    threads: usize,
+) -> Result<Vec<WideFile>, ReadError> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<WideFile, ReadError>>>> = Mutex::new(vec![None; files.len()]);
+    let results: Mutex<Vec<Option<Result<WideFile, ReadError>>>> =
+        Mutex::new(vec![None; files.len()]);
     std::thread::scope(|s| {
         for _ in 0..threads.min(files.len()) {
             s.spawn(|| {
@@ -487,12 +637,19 @@ fn parse_all(files: &[PathBuf], keep: RowTypes, threads: usize) -> Result<Vec<Wi
     }
     if out.len() != files.len() {
         // Unreachable unless a worker panicked; report rather than return partial data.
-        return Err(ReadError::file(&files[0], ReadErrorKind::Io("a reader thread failed".into())));
+        return Err(ReadError::file(
+            &files[0],
+            ReadErrorKind::Io("a reader thread failed".into()),
+        ));
     }
     Ok(out)
 }
 
-fn merge(files: Vec<PathBuf>, parsed: Vec<WideFile>, keep: RowTypes) -> Result<HourlyData, ReadError> {
+fn merge(
+    files: Vec<PathBuf>,
+    parsed: Vec<WideFile>,
+    keep: RowTypes,
+) -> Result<HourlyData, ReadError> {
     let kind = kind_of(&parsed[0].path, &parsed[0].columns);
     let mut columns: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -504,13 +661,21 @@ fn merge(files: Vec<PathBuf>, parsed: Vec<WideFile>, keep: RowTypes) -> Result<H
         if k != kind {
             return Err(ReadError::file(
                 &f.path,
-                ReadErrorKind::BadHeader("station files and city files cannot be mixed in one run".into()),
+                ReadErrorKind::BadHeader(
+                    "station files and city files cannot be mixed in one run".into(),
+                ),
             ));
         }
         let mut map = Vec::with_capacity(f.columns.len());
         for (ci, c) in f.columns.iter().enumerate() {
             if kind == FileKind::Sites && !is_station_code(c) {
-                return Err(ReadError::cell(&f.path, 1, ci + 4, c, ReadErrorKind::UnknownCode(c.clone())));
+                return Err(ReadError::cell(
+                    &f.path,
+                    1,
+                    ci + 4,
+                    c,
+                    ReadErrorKind::UnknownCode(c.clone()),
+                ));
             }
             let idx = *index.entry(c.clone()).or_insert_with(|| {
                 columns.push(c.clone());
@@ -537,21 +702,54 @@ fn merge(files: Vec<PathBuf>, parsed: Vec<WideFile>, keep: RowTypes) -> Result<H
     let hours = if lo > hi { 0 } else { (hi - lo + 1) as usize };
     let start = HourStamp::from_hours(if lo > hi { 0 } else { lo });
     let ncol = columns.len();
-    let mut data: Vec<Option<Vec<f64>>> = vec![None; RowType::ALL.len()];
-    for t in keep.iter() {
-        data[t as usize] = Some(vec![f64::NAN; ncol * hours]);
-    }
-    for (f, map) in parsed.into_iter().zip(&maps) {
-        for r in f.rows {
-            let h = (r.hour.hours() - lo) as usize;
-            if let Some(m) = data[r.ty as usize].as_mut() {
-                for (ci, v) in r.values.into_iter().enumerate() {
-                    m[map[ci] * hours + h] = v;
+    // One dense matrix per kept type, filled on its own thread (the types are independent).
+    let types: Vec<RowType> = keep.iter().collect();
+    let fill = |t: RowType| -> Vec<f64> {
+        let mut m = vec![f64::NAN; ncol * hours];
+        for (f, map) in parsed.iter().zip(&maps) {
+            let rows: Vec<(usize, &[f64])> = f
+                .rows
+                .iter()
+                .filter(|r| r.ty == t)
+                .map(|r| ((r.hour.hours() - lo) as usize, r.values.as_slice()))
+                .collect();
+            // Column by column, so that the writes into each column's series are contiguous
+            // (the rows of one file stay in cache while they are read across).
+            for (ci, &dst) in map.iter().enumerate() {
+                let base = dst * hours;
+                for &(h, vals) in &rows {
+                    m[base + h] = vals[ci];
                 }
             }
         }
+        m
+    };
+    let filled: Vec<(RowType, Vec<f64>)> = std::thread::scope(|s| {
+        let half = types.len().div_ceil(2);
+        let (a, b) = types.split_at(half);
+        let other = s.spawn(|| b.iter().map(|&t| (t, fill(t))).collect::<Vec<_>>());
+        let mut out: Vec<(RowType, Vec<f64>)> = a.iter().map(|&t| (t, fill(t))).collect();
+        out.extend(
+            other
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        );
+        out
+    });
+    drop(parsed);
+    let mut data: Vec<Option<Vec<f64>>> = vec![None; RowType::ALL.len()];
+    for (t, m) in filled {
+        data[t as usize] = Some(m);
     }
-    Ok(HourlyData { kind, columns, start, hours, files, types: keep, data })
+    Ok(HourlyData {
+        kind,
+        columns,
+        start,
+        hours,
+        files,
+        types: keep,
+        data,
+    })
 }
 
 #[cfg(test)]
@@ -591,7 +789,9 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        parse_wide(p(), text.as_bytes(), RowTypes::HOURLY_POLLUTANTS).unwrap_err().to_string()
+        parse_wide(p(), text.as_bytes(), RowTypes::HOURLY_POLLUTANTS)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -600,15 +800,34 @@ mod tests {
             err("date,hour,type,1001A,1002A\n20250101,0,PM2.5,3x,1\n"),
             "china_sites_20250101.csv:2: column 4 (1001A): not a number: \"3x\""
         );
-        assert!(err("date,hour,type,1001A,1002A\n20250101,0,PM2.5,3\n").contains(":2: expected 5 fields"));
-        assert!(err("date,hour,type,1001A,1002A\n20250101,0,PM2.5,3,4,5\n").contains(":2: expected 5 fields"));
-        assert!(err("date,hour,type,1001A,1002A\n20250101,0,PM2\n").contains(":2: expected 5 fields"));
-        assert!(err("date,hour,type,1001A,1002A\n20250101,0,PM3,3,4\n").contains(":2: column 3 (type): unknown type"));
-        assert!(err("date,hour,type,1001A,1002A\n20250132,0,PM2.5,3,4\n").contains("column 1 (date): bad date"));
-        assert!(err("date,hour,type,1001A,1002A\n20250101,24,PM2.5,3,4\n").contains("column 2 (hour): bad hour"));
+        assert!(
+            err("date,hour,type,1001A,1002A\n20250101,0,PM2.5,3\n")
+                .contains(":2: expected 5 fields")
+        );
+        assert!(
+            err("date,hour,type,1001A,1002A\n20250101,0,PM2.5,3,4,5\n")
+                .contains(":2: expected 5 fields")
+        );
+        assert!(
+            err("date,hour,type,1001A,1002A\n20250101,0,PM2\n").contains(":2: expected 5 fields")
+        );
+        assert!(
+            err("date,hour,type,1001A,1002A\n20250101,0,PM3,3,4\n")
+                .contains(":2: column 3 (type): unknown type")
+        );
+        assert!(
+            err("date,hour,type,1001A,1002A\n20250132,0,PM2.5,3,4\n")
+                .contains("column 1 (date): bad date")
+        );
+        assert!(
+            err("date,hour,type,1001A,1002A\n20250101,24,PM2.5,3,4\n")
+                .contains("column 2 (hour): bad hour")
+        );
         assert!(
             err("date,hour,type,1001A,1002A\n20250101,0,PM2.5,3,4\n20250101,0,PM2.5,3,4\n")
-                .contains(":3: duplicated row 20250101 0 PM2.5, first seen at china_sites_20250101.csv:2")
+                .contains(
+                    ":3: duplicated row 20250101 0 PM2.5, first seen at china_sites_20250101.csv:2"
+                )
         );
         assert!(err("datum,hour,type,1001A\n").contains(":1: bad header"));
         assert!(err("date,hour,type,1001A,1001A\n").contains("repeats column 4"));

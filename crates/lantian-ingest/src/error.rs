@@ -19,7 +19,9 @@ pub enum ReadErrorKind {
     #[error("bad header: {0}")]
     BadHeader(String),
     /// A line has a different number of fields than the header (a truncated or damaged file).
-    #[error("expected {expected} fields as in the header, found {found} (truncated or damaged line)")]
+    #[error(
+        "expected {expected} fields as in the header, found {found} (truncated or damaged line)"
+    )]
     FieldCount {
         /// Fields in the header.
         expected: usize,
@@ -67,12 +69,22 @@ pub struct ReadError {
 impl ReadError {
     /// An error about the whole file.
     pub fn file(path: impl Into<PathBuf>, kind: ReadErrorKind) -> ReadError {
-        ReadError { path: path.into(), line: None, column: None, kind }
+        ReadError {
+            path: path.into(),
+            line: None,
+            column: None,
+            kind,
+        }
     }
 
     /// An error on a line.
     pub fn line(path: impl Into<PathBuf>, line: u64, kind: ReadErrorKind) -> ReadError {
-        ReadError { path: path.into(), line: Some(line), column: None, kind }
+        ReadError {
+            path: path.into(),
+            line: Some(line),
+            column: None,
+            kind,
+        }
     }
 
     /// An error in a cell.
@@ -83,7 +95,12 @@ impl ReadError {
         name: &str,
         kind: ReadErrorKind,
     ) -> ReadError {
-        ReadError { path: path.into(), line: Some(line), column: Some((col, name.to_owned())), kind }
+        ReadError {
+            path: path.into(),
+            line: Some(line),
+            column: Some((col, name.to_owned())),
+            kind,
+        }
     }
 }
 

@@ -55,7 +55,10 @@ impl City {
     /// prefecture-level units and the two Bingtuan cities; not county-level cities or the
     /// national new areas. With the January 2025 data this gives exactly 339 cities with data.
     pub fn is_prefecture_or_above(&self) -> bool {
-        matches!(self.level, CityLevel::Municipality | CityLevel::Prefecture | CityLevel::Bingtuan)
+        matches!(
+            self.level,
+            CityLevel::Municipality | CityLevel::Prefecture | CityLevel::Bingtuan
+        )
     }
 }
 
@@ -72,7 +75,9 @@ pub fn parse_station_list(path: &Path, text: &str) -> Result<Vec<Station>, ReadE
         return Err(ReadError::line(
             path,
             1,
-            ReadErrorKind::BadHeader(format!("expected `监测点编码,监测点名称,城市,经度,纬度,对照点`, found `{header}`")),
+            ReadErrorKind::BadHeader(format!(
+                "expected `监测点编码,监测点名称,城市,经度,纬度,对照点`, found `{header}`"
+            )),
         ));
     }
     const NAMES: [&str; 6] = ["监测点编码", "监测点名称", "城市", "经度", "纬度", "对照点"];
@@ -84,19 +89,40 @@ pub fn parse_station_list(path: &Path, text: &str) -> Result<Vec<Station>, ReadE
         }
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
         if f.len() != 6 {
-            return Err(ReadError::line(path, lno, ReadErrorKind::FieldCount { expected: 6, found: f.len() }));
+            return Err(ReadError::line(
+                path,
+                lno,
+                ReadErrorKind::FieldCount {
+                    expected: 6,
+                    found: f.len(),
+                },
+            ));
         }
         let num = |c: usize| -> Result<Option<f64>, ReadError> {
             if f[c].is_empty() || f[c] == "-" {
                 return Ok(None);
             }
-            f[c].parse().map(Some).map_err(|_| ReadError::cell(path, lno, c + 1, NAMES[c], ReadErrorKind::BadNumber(f[c].into())))
+            f[c].parse().map(Some).map_err(|_| {
+                ReadError::cell(
+                    path,
+                    lno,
+                    c + 1,
+                    NAMES[c],
+                    ReadErrorKind::BadNumber(f[c].into()),
+                )
+            })
         };
         let control = match f[5] {
             "Y" => true,
             "N" => false,
             other => {
-                return Err(ReadError::cell(path, lno, 6, NAMES[5], ReadErrorKind::BadHeader(format!("expected Y or N, found {other:?}"))));
+                return Err(ReadError::cell(
+                    path,
+                    lno,
+                    6,
+                    NAMES[5],
+                    ReadErrorKind::BadHeader(format!("expected Y or N, found {other:?}")),
+                ));
             }
         };
         out.push(Station {
@@ -132,7 +158,14 @@ pub fn embedded_cities() -> HashMap<String, City> {
             "bingtuan" => CityLevel::Bingtuan,
             _ => CityLevel::NewArea,
         };
-        out.insert(f[0].to_owned(), City { name: f[0].to_owned(), province: f[1].to_owned(), level });
+        out.insert(
+            f[0].to_owned(),
+            City {
+                name: f[0].to_owned(),
+                province: f[1].to_owned(),
+                level,
+            },
+        );
     }
     out
 }
@@ -151,12 +184,22 @@ mod tests {
         for s in &st {
             assert!(cities.contains_key(&s.city), "{}", s.city);
         }
-        let zj: Vec<_> = cities.values().filter(|c| c.province == "浙江" && c.is_prefecture_or_above()).collect();
+        let zj: Vec<_> = cities
+            .values()
+            .filter(|c| c.province == "浙江" && c.is_prefecture_or_above())
+            .collect();
         assert_eq!(zj.len(), 11);
         assert_eq!(cities["焦作"].province, "河南");
         for line in CITIES.lines().skip(1) {
             assert!(
-                ["municipality", "prefecture", "county", "bingtuan", "new_area"].contains(&line.split(',').nth(2).unwrap_or("")),
+                [
+                    "municipality",
+                    "prefecture",
+                    "county",
+                    "bingtuan",
+                    "new_area"
+                ]
+                .contains(&line.split(',').nth(2).unwrap_or("")),
                 "{line}"
             );
         }
@@ -164,8 +207,14 @@ mod tests {
 
     #[test]
     fn station_list_errors() {
-        let e = parse_station_list(Path::new("s.csv"), "监测点编码,监测点名称,城市,经度,纬度,对照点\n1001A,万寿西宫,北京,abc,39.8,N\n")
-            .unwrap_err();
-        assert_eq!(e.to_string(), "s.csv:2: column 4 (经度): not a number: \"abc\"");
+        let e = parse_station_list(
+            Path::new("s.csv"),
+            "监测点编码,监测点名称,城市,经度,纬度,对照点\n1001A,万寿西宫,北京,abc,39.8,N\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.csv:2: column 4 (经度): not a number: \"abc\""
+        );
     }
 }
