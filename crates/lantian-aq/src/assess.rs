@@ -215,8 +215,18 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
     while d <= last {
         // Index of hour 01 of day d; may be negative or past the end at the edges.
         let h1 = HourStamp::new(d, 1).hours() - shift - s.start.hours();
-        // Fixed-size buffers: this runs for every station-day, so no allocation here.
-        let hours = |p: Pollutant| day_hours(s.values[p.index()], h1);
+        // This runs for every station-day: read the dense series in place where the day lies
+        // inside it, and copy into a fixed buffer only at the edges.
+        let day = |p: Pollutant| -> Stat {
+            let v = s.values[p.index()];
+            let inside = usize::try_from(h1).ok().and_then(|a| v.get(a..a + 24));
+            match (p, inside) {
+                (Pollutant::O3, Some(d)) => hj663::daily_max_1h_nan(d.iter().copied()),
+                (Pollutant::O3, None) => hj663::daily_max_1h(&day_hours(v, h1)),
+                (_, Some(d)) => hj663::daily_mean_nan(d.iter().copied()),
+                (_, None) => hj663::daily_mean(&day_hours(v, h1)),
+            }
+        };
         let mut stats = [Stat::default(); 6];
         for p in [
             Pollutant::So2,
@@ -225,7 +235,7 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
             Pollutant::Co,
             Pollutant::Pm25,
         ] {
-            stats[p.index()] = hj663::daily_mean(&hours(p));
+            stats[p.index()] = day(p);
         }
         // Windows ending 08:00 … 24:00 (HJ 663 §6.1.2).
         let windows: [Option<f64>; 17] = std::array::from_fn(|k| {
@@ -237,7 +247,7 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
             }
         });
         stats[Pollutant::O3.index()] = hj663::o3_daily_max_8h(&windows);
-        let o3_1h_max = hj663::daily_max_1h(&hours(Pollutant::O3));
+        let o3_1h_max = day(Pollutant::O3);
         let rules = choice.on(d);
         let inputs = DailyInputs {
             so2: stats[Pollutant::So2.index()].value,

@@ -52,17 +52,21 @@ fn valid(v: Option<f64>) -> Option<f64> {
 /// `hours` holds the day's hourly values in label order; fewer than 24 entries means the
 /// rest are missing.
 pub fn daily_mean(hours: &[Option<f64>]) -> Stat {
+    daily_mean_nan(hours.iter().take(24).map(|v| v.unwrap_or(f64::NAN)))
+}
+
+/// [`daily_mean`] over NaN-coded values (NaN = missing) — how dense hourly series are held.
+/// A negative or infinite value is ignored and flagged [`Flag::InvalidInput`].
+pub fn daily_mean_nan(hours: impl IntoIterator<Item = f64>) -> Stat {
     let mut n = 0u32;
     let mut sum = 0.0;
     let mut flags = Flags::EMPTY;
-    for v in hours.iter().take(24) {
-        match valid(*v) {
-            Some(x) => {
-                n += 1;
-                sum += x;
-            }
-            None if v.is_some() => flags.set(Flag::InvalidInput),
-            None => {}
+    for x in hours.into_iter().take(24) {
+        if x.is_finite() && x >= 0.0 {
+            n += 1;
+            sum += x;
+        } else if !x.is_nan() {
+            flags.set(Flag::InvalidInput);
         }
     }
     let capture = Capture::new(n, 24);
@@ -84,9 +88,18 @@ pub fn daily_mean(hours: &[Option<f64>]) -> Stat {
 /// O3 daily maximum 1 h value: the largest valid hourly value of the day, valid with ≥ 20
 /// hourly values (the daily rule of GB 3095 Table 4, as the peers apply it).
 pub fn daily_max_1h(hours: &[Option<f64>]) -> Stat {
+    daily_max_1h_nan(hours.iter().take(24).map(|v| v.unwrap_or(f64::NAN)))
+}
+
+/// [`daily_max_1h`] over NaN-coded values.
+pub fn daily_max_1h_nan(hours: impl IntoIterator<Item = f64>) -> Stat {
     let mut n = 0u32;
     let mut max = f64::NEG_INFINITY;
-    for x in hours.iter().take(24).filter_map(|v| valid(*v)) {
+    for x in hours
+        .into_iter()
+        .take(24)
+        .filter(|x| x.is_finite() && *x >= 0.0)
+    {
         n += 1;
         max = max.max(x);
     }
