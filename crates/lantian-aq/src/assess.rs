@@ -11,7 +11,6 @@ use crate::aqi::{Aqi, DailyInputs, HourlyInputs, IndexRounding, daily_aqi, hourl
 use crate::composite::{CompositeBasis, DailyRecord, DustPolicy, PeriodSummary, period_summary};
 use crate::hj663::{self, Stat};
 use crate::pollutant::Pollutant;
-use crate::quality::Capture;
 use crate::rules::{Gb3095Phase, RuleSet};
 use crate::time::{Date, HourStamp};
 use serde::Serialize;
@@ -149,6 +148,27 @@ pub struct DayRecord {
 }
 
 impl DayRecord {
+    /// A day's record from its statistics, with the daily AQI computed under `rules`.
+    pub fn new(date: Date, rules: RuleSet, stats: [Stat; 6], o3_1h_max: Stat) -> DayRecord {
+        let v = |p: Pollutant| stats[p.index()].value;
+        let inputs = DailyInputs {
+            so2: v(Pollutant::So2),
+            no2: v(Pollutant::No2),
+            pm10: v(Pollutant::Pm10),
+            co: v(Pollutant::Co),
+            pm25: v(Pollutant::Pm25),
+            o3_1h_max: o3_1h_max.value,
+            o3_8h_max: v(Pollutant::O3),
+        };
+        DayRecord {
+            date,
+            rules,
+            stats,
+            o3_1h_max,
+            aqi: daily_aqi(rules, &inputs),
+        }
+    }
+
     /// The day's value of `p` (O3: daily max 8 h).
     pub fn value(&self, p: Pollutant) -> Option<f64> {
         self.stats[p.index()].value
@@ -228,13 +248,7 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
             }
         };
         let mut stats = [Stat::default(); 6];
-        for p in [
-            Pollutant::So2,
-            Pollutant::No2,
-            Pollutant::Pm10,
-            Pollutant::Co,
-            Pollutant::Pm25,
-        ] {
+        for p in Pollutant::DAILY_MEAN {
             stats[p.index()] = day(p);
         }
         // Windows ending 08:00 … 24:00 (HJ 663 §6.1.2).
@@ -248,23 +262,7 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
         });
         stats[Pollutant::O3.index()] = hj663::o3_daily_max_8h(&windows);
         let o3_1h_max = day(Pollutant::O3);
-        let rules = choice.on(d);
-        let inputs = DailyInputs {
-            so2: stats[Pollutant::So2.index()].value,
-            no2: stats[Pollutant::No2.index()].value,
-            pm10: stats[Pollutant::Pm10.index()].value,
-            co: stats[Pollutant::Co.index()].value,
-            pm25: stats[Pollutant::Pm25.index()].value,
-            o3_1h_max: o3_1h_max.value,
-            o3_8h_max: stats[Pollutant::O3.index()].value,
-        };
-        out.push(DayRecord {
-            date: d,
-            rules,
-            stats,
-            o3_1h_max,
-            aqi: daily_aqi(rules, &inputs),
-        });
+        out.push(DayRecord::new(d, choice.on(d), stats, o3_1h_max));
         d = d.succ();
     }
     out
@@ -280,24 +278,9 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
 /// stations / stations.
 pub fn area_daily(choice: RuleChoice, stations: &[&[DayRecord]]) -> Vec<DayRecord> {
     let ndays = stations.iter().map(|s| s.len()).min().unwrap_or(0);
-    let total = stations.len() as u32;
+    // The area's value is the mean over its stations (capture: stations with a value of all).
     let mean_of = |vals: &mut dyn Iterator<Item = Option<f64>>| -> Stat {
-        let mut n = 0u32;
-        let mut sum = 0.0;
-        for v in vals.flatten() {
-            n += 1;
-            sum += v;
-        }
-        let capture = Capture::new(n, total);
-        if n == 0 {
-            Stat::invalid(capture)
-        } else {
-            Stat {
-                value: Some(sum / f64::from(n)),
-                capture,
-                flags: Default::default(),
-            }
-        }
+        hj663::period_mean(&vals.collect::<Vec<_>>())
     };
     (0..ndays)
         .map(|i| {
@@ -308,22 +291,7 @@ pub fn area_daily(choice: RuleChoice, stations: &[&[DayRecord]]) -> Vec<DayRecor
             }
             let o3_1h_max = mean_of(&mut stations.iter().map(|s| s[i].o3_1h_max.value));
             let rules = choice.on(date);
-            let inputs = DailyInputs {
-                so2: stats[Pollutant::So2.index()].value,
-                no2: stats[Pollutant::No2.index()].value,
-                pm10: stats[Pollutant::Pm10.index()].value,
-                co: stats[Pollutant::Co.index()].value,
-                pm25: stats[Pollutant::Pm25.index()].value,
-                o3_1h_max: o3_1h_max.value,
-                o3_8h_max: stats[Pollutant::O3.index()].value,
-            };
-            DayRecord {
-                date,
-                rules,
-                stats,
-                o3_1h_max,
-                aqi: daily_aqi(rules, &inputs),
-            }
+            DayRecord::new(date, rules, stats, o3_1h_max)
         })
         .collect()
 }

@@ -31,6 +31,16 @@ impl Pollutant {
         Pollutant::Pm25,
     ];
 
+    /// The five evaluated by their daily (24 h) mean; O3 is evaluated by its daily max 8 h
+    /// (GB 3095 Table 1; HJ 633 daily report).
+    pub const DAILY_MEAN: [Pollutant; 5] = [
+        Pollutant::So2,
+        Pollutant::No2,
+        Pollutant::Pm10,
+        Pollutant::Co,
+        Pollutant::Pm25,
+    ];
+
     /// Dense index 0..6 in [`Pollutant::ALL`] order.
     pub const fn index(self) -> usize {
         self as usize

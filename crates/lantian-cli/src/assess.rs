@@ -11,25 +11,25 @@ use lantian_aq::{Aqi, Date, Flags, Pollutant};
 
 /// Run the command; returns the rendered output.
 pub(crate) fn run(a: &AssessArgs) -> anyhow::Result<Vec<u8>> {
-    let sel = &a.select;
-    let loaded = load(&a.paths, sel.stations.as_deref(), sel.threads)?;
+    let (sel, common) = (&a.select, &a.common);
+    let loaded = load(&a.paths, common.stations.as_deref(), common.threads)?;
     let units = loaded.select(sel, a.by)?;
     // Hourly rows list every hour read unless days are asked for; days and summaries cover
     // whole natural days (hours 01..24).
     let window = if a.hourly && sel.from.is_none() && sel.to.is_none() {
         (0, loaded.data.hours)
     } else {
-        loaded.window(sel.from, sel.to, sel.day_hours.boundary())
+        loaded.window(sel.from, sel.to, common.day_hours.boundary())
     };
-    let boundary = sel.day_hours.boundary();
-    let choice = sel.rules.choice();
+    let boundary = common.day_hours.boundary();
+    let choice = common.rules.choice();
     let lang = a.output.lang;
-    let mut dust = sel.dust_days.clone();
+    let mut dust = common.dust_days.clone();
     dust.sort();
     let table = if a.hourly {
         hourly_table(&loaded, &units, window, choice, lang)
     } else {
-        let days = par_map(&units, sel.threads, |u| {
+        let days = par_map(&units, common.threads, |u| {
             unit_days(&loaded, u, window, choice, boundary)
         });
         if a.daily {
@@ -268,13 +268,7 @@ fn daily_table(units: &[Unit], days: &[Vec<DayRecord>], lang: Lang) -> Table {
         for d in ds {
             let mut r = vec![Cell::text(d.date.to_string())];
             r.extend(id_cells(units, u));
-            for p in [
-                Pollutant::So2,
-                Pollutant::No2,
-                Pollutant::Pm10,
-                Pollutant::Co,
-                Pollutant::Pm25,
-            ] {
+            for p in Pollutant::DAILY_MEAN {
                 r.push(Cell::opt(d.value(p), decimals(p)));
             }
             r.push(Cell::opt(d.o3_1h_max.value, 0));

@@ -113,24 +113,9 @@ pub struct OutputArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Selection of places and time shared by commands.
+/// How the data are read and assessed, shared by commands.
 #[derive(Debug, Clone, Args)]
-pub struct SelectArgs {
-    /// Station codes (comma-separated or repeated), e.g. 1828A,3169A.
-    #[arg(long, value_delimiter = ',')]
-    pub station: Vec<String>,
-    /// Cities (comma-separated or repeated), e.g. 焦作.
-    #[arg(long, value_delimiter = ',')]
-    pub city: Vec<String>,
-    /// Province, e.g. 河南.
-    #[arg(long)]
-    pub province: Option<String>,
-    /// First day (YYYY-MM-DD or YYYYMMDD), inclusive; days are hours 01..24.
-    #[arg(long, value_parser = parse_date)]
-    pub from: Option<Date>,
-    /// Last day, inclusive.
-    #[arg(long, value_parser = parse_date)]
-    pub to: Option<Date>,
+pub struct CommonArgs {
     /// Rule set.
     #[arg(long, value_enum, default_value = "auto")]
     pub rules: RulesArg,
@@ -150,6 +135,26 @@ pub struct SelectArgs {
     pub threads: Option<usize>,
 }
 
+/// Selection of places and days.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SelectArgs {
+    /// Station codes (comma-separated or repeated), e.g. 1828A,3169A.
+    #[arg(long, value_delimiter = ',')]
+    pub station: Vec<String>,
+    /// Cities (comma-separated or repeated), e.g. 焦作.
+    #[arg(long, value_delimiter = ',')]
+    pub city: Vec<String>,
+    /// Province, e.g. 河南.
+    #[arg(long)]
+    pub province: Option<String>,
+    /// First day (YYYY-MM-DD or YYYYMMDD), inclusive; days are hours 01..24.
+    #[arg(long, value_parser = parse_date)]
+    pub from: Option<Date>,
+    /// Last day, inclusive.
+    #[arg(long, value_parser = parse_date)]
+    pub to: Option<Date>,
+}
+
 /// `lantian assess`.
 #[derive(Debug, Clone, Args)]
 pub struct AssessArgs {
@@ -158,6 +163,8 @@ pub struct AssessArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub select: SelectArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
     /// One row per hour: the real-time AQI, level and primary pollutant(s).
     #[arg(long, conflicts_with = "daily")]
     pub hourly: bool,
@@ -183,24 +190,11 @@ pub struct RankArgs {
     /// Only cities of this province.
     #[arg(long)]
     pub province: Option<String>,
-    /// Rule set.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub rules: RulesArg,
-    /// Which hours make a day.
-    #[arg(long, value_enum, default_value = "01-24")]
-    pub day_hours: DayHours,
     /// Only prefecture-level and above cities (the Ministry's 339), or every city with data.
     #[arg(long, value_enum, default_value = "prefecture")]
     pub cities: CitySet,
-    /// Station list CSV; default: the embedded 2022-02-13 list.
-    #[arg(long)]
-    pub stations: Option<PathBuf>,
-    /// Dust-affected days (扣沙), comma-separated dates.
-    #[arg(long, value_delimiter = ',', value_parser = parse_date)]
-    pub dust_days: Vec<Date>,
-    /// Reader threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub common: CommonArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

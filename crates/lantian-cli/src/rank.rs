@@ -12,19 +12,14 @@ use lantian_ingest::cnemc::FileKind;
 
 /// Run the command.
 pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
+    let common = &r.common;
     let sel = SelectArgs {
-        station: Vec::new(),
-        city: Vec::new(),
         province: r.province.clone(),
         from: Some(r.period.from),
         to: Some(r.period.to),
-        rules: r.rules,
-        day_hours: r.day_hours,
-        stations: r.stations.clone(),
-        dust_days: r.dust_days.clone(),
-        threads: r.threads,
+        ..SelectArgs::default()
     };
-    let loaded = load(&r.paths, sel.stations.as_deref(), sel.threads)?;
+    let loaded = load(&r.paths, common.stations.as_deref(), common.threads)?;
     let by = if loaded.data.kind == FileKind::Sites {
         By::City
     } else {
@@ -40,12 +35,12 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
                 .is_some_and(|c| c.is_prefecture_or_above())
         });
     }
-    let boundary = sel.day_hours.boundary();
+    let boundary = common.day_hours.boundary();
     let window = loaded.window(sel.from, sel.to, boundary);
-    let choice = sel.rules.choice();
-    let mut dust = sel.dust_days.clone();
+    let choice = common.rules.choice();
+    let mut dust = common.dust_days.clone();
     dust.sort();
-    let days = par_map(&units, sel.threads, |u| {
+    let days = par_map(&units, common.threads, |u| {
         unit_days(&loaded, u, window, choice, boundary)
     });
     let mut sums: Vec<_> = days.iter().map(|d| summarize(d, choice, &dust)).collect();
@@ -134,24 +129,19 @@ pub(crate) fn run(r: &RankArgs) -> anyhow::Result<Vec<u8>> {
         })
     };
     let n = units.len();
+    let (from, to) = (r.period.from, r.period.to);
+    let (pm25, pm10, so2, no2) = (
+        f1(mean_of(Pollutant::Pm25)),
+        f1(mean_of(Pollutant::Pm10)),
+        f1(mean_of(Pollutant::So2)),
+        f1(mean_of(Pollutant::No2)),
+    );
     let note = match r.output.lang {
         Lang::Zh => format!(
-            "{n} 个城市（另 {no_data} 个无数据）{} 至 {}：平均 PM2.5 {}，PM10 {}，SO2 {}，NO2 {} µg/m³",
-            r.period.from,
-            r.period.to,
-            f1(mean_of(Pollutant::Pm25)),
-            f1(mean_of(Pollutant::Pm10)),
-            f1(mean_of(Pollutant::So2)),
-            f1(mean_of(Pollutant::No2))
+            "{n} 个城市（另 {no_data} 个无数据）{from} 至 {to}：平均 PM2.5 {pm25}，PM10 {pm10}，SO2 {so2}，NO2 {no2} µg/m³"
         ),
         Lang::En => format!(
-            "{n} cities ({no_data} more without data), {} to {}: mean PM2.5 {}, PM10 {}, SO2 {}, NO2 {} µg/m³",
-            r.period.from,
-            r.period.to,
-            f1(mean_of(Pollutant::Pm25)),
-            f1(mean_of(Pollutant::Pm10)),
-            f1(mean_of(Pollutant::So2)),
-            f1(mean_of(Pollutant::No2))
+            "{n} cities ({no_data} more without data), {from} to {to}: mean PM2.5 {pm25}, PM10 {pm10}, SO2 {so2}, NO2 {no2} µg/m³"
         ),
     };
     Ok(Table {
