@@ -1,10 +1,10 @@
 //! The six basic pollutants of GB 3095 Table 1 and their units.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A basic pollutant (GB 3095—2012 / —2026 Table 1). Order is the CNEMC column order used in
 /// reports: SO2, NO2, PM10, CO, O3, PM2.5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Pollutant {
     /// 二氧化硫, µg/m³.
     So2,
@@ -98,6 +98,23 @@ impl Pollutant {
             Pollutant::Co => 1,
             _ => 0,
         }
+    }
+}
+
+/// Serialized as its CNEMC code (`"PM2.5"`).
+impl Serialize for Pollutant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// Deserialized with [`Pollutant::parse`] (`"PM2.5"`, `"pm25"`, …).
+impl<'de> Deserialize<'de> for Pollutant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Pollutant, D::Error> {
+        let s = String::deserialize(d)?;
+        Pollutant::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown pollutant {s:?} (SO2, NO2, PM10, CO, O3, PM2.5)"))
+        })
     }
 }
 
