@@ -8,9 +8,11 @@
 //! Every identifier is a newtype with a parse constructor, so a value that exists is valid
 //! ("parse, don't validate").
 
+pub mod calendar;
 pub mod coverage;
 pub mod geo;
 pub mod ids;
+pub mod ledger;
 pub mod org;
 pub mod reading;
 pub mod region;
