@@ -113,7 +113,9 @@ impl<'de> Deserialize<'de> for Pollutant {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Pollutant, D::Error> {
         let s = String::deserialize(d)?;
         Pollutant::parse(&s).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown pollutant {s:?} (SO2, NO2, PM10, CO, O3, PM2.5)"))
+            serde::de::Error::custom(format!(
+                "unknown pollutant {s:?} (SO2, NO2, PM10, CO, O3, PM2.5)"
+            ))
         })
     }
 }
