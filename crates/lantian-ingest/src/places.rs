@@ -62,6 +62,30 @@ impl City {
     }
 }
 
+impl Station {
+    /// As a domain station of the national network (国控), measuring the six pollutants.
+    pub fn to_domain(
+        &self,
+    ) -> Result<lantian_domain::station::Station, lantian_domain::ids::IdError> {
+        use lantian_domain::geo::Point;
+        use lantian_domain::station::{Station as S, StationKind};
+        Ok(S {
+            code: lantian_domain::StationCode::parse(&self.code)?,
+            name: self.name.clone(),
+            kind: StationKind::National,
+            location: match (self.lon, self.lat) {
+                (Some(lon), Some(lat)) => Point::new(lon, lat).ok(),
+                _ => None,
+            },
+            grid: None,
+            city: Some(self.city.clone()),
+            control: self.control,
+            pollutants: lantian_aq::Pollutant::ALL.to_vec(),
+            calibrations: Vec::new(),
+        })
+    }
+}
+
 const STATIONS_2022: &str = include_str!("../data/stations-2022-02-13.csv");
 const EMBEDDED_STATIONS_NAME: &str = "stations-2022-02-13.csv";
 const CITIES: &str = include_str!("../data/city_province.csv");
