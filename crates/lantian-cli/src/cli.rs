@@ -22,6 +22,142 @@ pub enum Command {
     Assess(AssessArgs),
     /// Rank cities by composite index and by PM2.5 for a period, ties shared (城市排名).
     Rank(RankArgs),
+    /// Import into the store: station list, CNEMC hourly files, GeoJSON grids, sources (导入).
+    Import(ImportArgs),
+    /// Take in live data: micro-stations over MQTT (接入).
+    Ingest(IngestArgs),
+    /// The demo district (演示).
+    Demo(DemoArgs),
+    /// Benchmarks (not tests): figures for the closing notes.
+    Bench(BenchArgs),
+}
+
+/// `lantian bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+/// What to measure.
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchWhat {
+    /// Sustained MQTT ingest on loopback: QoS 1 publisher, the real subscriber, zero loss.
+    Mqtt {
+        /// The broker.
+        #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+        broker: String,
+        /// Messages to publish.
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+    },
+}
+
+/// The store: a SQLite file path (default) or a `postgres://` URL.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// SQLite file (created if missing) or postgres://user@host/db.
+    #[arg(
+        long,
+        global = true,
+        default_value = "lantian.sqlite",
+        env = "LANTIAN_DB"
+    )]
+    pub db: String,
+}
+
+/// `lantian import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub what: ImportWhat,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// What to import.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImportWhat {
+    /// The CNEMC station list (监测点编码,监测点名称,城市,经度,纬度,对照点); default: the
+    /// embedded 2022-02-13 list.
+    Stations {
+        /// The list; omitted: the embedded one.
+        file: Option<PathBuf>,
+    },
+    /// CNEMC china_sites_*.csv files or directories (hourly values of national stations).
+    Cnemc {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Import the other stations when some station codes are unknown.
+        #[arg(long)]
+        skip_bad: bool,
+        /// Reader threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// A GeoJSON FeatureCollection of regions and grids (properties code, name, level, parent).
+    Grids {
+        /// The .geojson file.
+        file: PathBuf,
+    },
+    /// The source registry (污染源台账), .csv or .xlsx.
+    Sources {
+        /// The file.
+        file: PathBuf,
+        /// Import the good rows of a file with bad ones (each skipped row is reported).
+        #[arg(long)]
+        skip_bad: bool,
+    },
+}
+
+/// `lantian ingest`.
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    #[command(subcommand)]
+    pub what: IngestWhat,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// What to take in.
+#[derive(Debug, Clone, Subcommand)]
+pub enum IngestWhat {
+    /// Subscribe to micro-stations' readings (docs/MQTT.md) until Ctrl-C.
+    Mqtt {
+        /// The broker.
+        #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+        broker: String,
+        /// MQTT client id (the persistent session's name: keep it stable).
+        #[arg(long, default_value = "lantian-ingest")]
+        client_id: String,
+        /// Topic filter.
+        #[arg(long, default_value = "lantian/v1/stations/+/readings")]
+        topic: String,
+    },
+}
+
+/// `lantian demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    #[command(subcommand)]
+    pub what: DemoWhat,
+}
+
+/// Demo actions.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DemoWhat {
+    /// Build the demo district (焦作高新区) into a fresh store.
+    Init {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Replace an existing SQLite file.
+        #[arg(long)]
+        force: bool,
+        /// Seed of the simulated parts.
+        #[arg(long, default_value_t = lantian_demo::SEED)]
+        seed: u64,
+    },
 }
 
 /// `--rules`.

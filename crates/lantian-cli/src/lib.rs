@@ -13,10 +13,17 @@
 mod assess;
 mod cli;
 mod data;
+mod db;
+mod demo;
+mod import;
+mod ingest_cmd;
 mod output;
 mod rank;
 
 pub use cli::{Cli, Command};
+
+use cli::{DemoWhat, ImportWhat, IngestWhat};
+use db::{Db, with_store};
 
 use clap::Parser;
 use std::ffi::OsString;
@@ -66,6 +73,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<Vec<u8>> {
     let (bytes, target) = match &cli.command {
         Command::Assess(a) => (assess::run(a)?, a.output.output.clone()),
         Command::Rank(r) => (rank::run(r)?, r.output.output.clone()),
+        Command::Import(i) => (runtime()?.block_on(run_import(i))?.into_bytes(), None),
+        Command::Ingest(i) => (runtime()?.block_on(run_ingest(i))?.into_bytes(), None),
+        Command::Demo(d) => (runtime()?.block_on(run_demo(d))?.into_bytes(), None),
+        Command::Bench(b) => (runtime()?.block_on(run_bench(b))?.into_bytes(), None),
     };
     match target {
         Some(path) => {
@@ -74,4 +85,70 @@ pub fn run(cli: &Cli) -> anyhow::Result<Vec<u8>> {
         }
         None => Ok(bytes),
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn threads(t: Option<usize>) -> usize {
+    t.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+async fn run_import(a: &cli::ImportArgs) -> anyhow::Result<String> {
+    let db = Db::open(&a.db.db).await?;
+    let out = with_store!(&db, |s| match &a.what {
+        ImportWhat::Stations { file } => import::stations(s, file.as_deref()).await,
+        ImportWhat::Cnemc {
+            paths,
+            skip_bad,
+            threads: t,
+        } => import::cnemc(s, paths, threads(*t), *skip_bad).await,
+        ImportWhat::Grids { file } => import::grids(s, file).await,
+        ImportWhat::Sources { file, skip_bad } => import::sources(s, file, *skip_bad).await,
+    });
+    db.close().await;
+    out
+}
+
+async fn run_ingest(a: &cli::IngestArgs) -> anyhow::Result<String> {
+    let IngestWhat::Mqtt {
+        broker,
+        client_id,
+        topic,
+    } = &a.what;
+    let mut cfg = lantian_ingest::mqtt::SubscriberConfig::new(broker.clone());
+    cfg.client_id = client_id.clone();
+    cfg.topic_filter = topic.clone();
+    match Db::open(&a.db.db).await? {
+        Db::Sqlite(s) => ingest_cmd::run(s, cfg).await,
+        Db::Postgres(s) => ingest_cmd::run(s, cfg).await,
+    }
+}
+
+async fn run_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
+    let DemoWhat::Init { db, force, seed } = &d.what;
+    let is_pg = db.db.starts_with("postgres://") || db.db.starts_with("postgresql://");
+    if !is_pg && std::path::Path::new(&db.db).exists() {
+        if !force {
+            return Err(
+                cli::UsageError(format!("{} exists; pass --force to replace it", db.db)).into(),
+            );
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.db));
+        }
+    }
+    let store = Db::open(&db.db).await?;
+    let out = with_store!(&store, |s| demo::init(s, *seed).await);
+    store.close().await;
+    out
+}
+
+async fn run_bench(b: &cli::BenchArgs) -> anyhow::Result<String> {
+    let cli::BenchWhat::Mqtt { broker, messages } = &b.what;
+    let r = lantian_ingest::mqtt::bench_throughput(broker, *messages).await?;
+    Ok(format!("{}\n", serde_json::to_string_pretty(&r)?))
 }

@@ -844,3 +844,252 @@ fn unknown_station_and_existing_output_untouched() {
             .contains("1828A")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Import into the store (SQLite here; the store's own conformance suite covers PostgreSQL).
+
+mod import {
+    use super::*;
+    use lantian_store::Store;
+    use lantian_store_sqlite::SqliteStore;
+    use std::time::Duration;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Everything stored, as one comparable digest: (rows, hash of every hourly row).
+    async fn digest(db: &Path) -> (u64, u64) {
+        use std::hash::{Hash, Hasher};
+        let s = SqliteStore::open(db).await.unwrap();
+        let n = s.count_hourly().await.unwrap();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut stations: Vec<_> = s
+            .stations()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.code)
+            .collect();
+        stations.sort();
+        let (from, to) = (
+            lantian_domain::Timestamp(0),
+            lantian_domain::Timestamp(i64::MAX / 2),
+        );
+        for st in &stations {
+            for p in Pollutant::ALL {
+                for v in s.hourly(st, p, from, to).await.unwrap() {
+                    (
+                        st.as_str(),
+                        p.code(),
+                        v.hour.0,
+                        v.raw.map(f64::to_bits),
+                        v.validated.map(f64::to_bits),
+                        v.flags.0,
+                    )
+                        .hash(&mut h);
+                }
+            }
+        }
+        s.close().await;
+        (n, h.finish())
+    }
+
+    fn import(db: &Path, paths: &[&Path]) -> std::process::Output {
+        let mut c = lantian();
+        c.args(["import", "cnemc"])
+            .args(paths)
+            .args(["--db", p(db)]);
+        c.output().unwrap()
+    }
+
+    #[test]
+    fn reimport_changes_nothing() {
+        let dir = tempdir("reimport");
+        let db = dir.join("a.sqlite");
+        let sites = fixture("cnemc/henan_sites");
+        let o = import(&db, &[&sites]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("403630 values"));
+        let first = rt().block_on(digest(&db));
+        assert_eq!(first.0, 403_630);
+        let o = import(&db, &[&sites]);
+        assert!(o.status.success());
+        assert_eq!(rt().block_on(digest(&db)), first);
+    }
+
+    #[test]
+    fn a_bad_file_writes_nothing() {
+        let dir = tempdir("import-bad");
+        let db = dir.join("b.sqlite");
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        for d in ["20250101", "20250102"] {
+            let f = format!("china_sites_{d}.csv");
+            std::fs::copy(fixture("cnemc/henan_sites").join(&f), data.join(&f)).unwrap();
+        }
+        let bad = std::fs::read_to_string(data.join("china_sites_20250102.csv"))
+            .unwrap()
+            .replacen(",PM10,", ",PM11,", 1);
+        std::fs::write(data.join("china_sites_20250102.csv"), bad).unwrap();
+        let o = import(&db, &[&data]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("china_sites_20250102.csv"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(
+            rt().block_on(digest(&db)).0,
+            0,
+            "nothing may be written from a run with a bad file"
+        );
+    }
+
+    /// SIGKILL part-way through, re-run: exactly the rows of one clean import.
+    #[test]
+    fn killed_import_rerun_equals_clean_import() {
+        let dir = tempdir("kill");
+        let sites = fixture("cnemc/henan_sites");
+        let clean = dir.join("clean.sqlite");
+        assert!(import(&clean, &[&sites]).status.success());
+        let want = rt().block_on(digest(&clean));
+
+        let db = dir.join("killed.sqlite");
+        let mut child = lantian()
+            .args(["import", "cnemc", p(&sites), "--db", p(&db)])
+            .spawn()
+            .unwrap();
+        // Kill once some, but not all, batches are committed.
+        let rt = rt();
+        let mut seen = 0;
+        // Poll for at most 60 s (4000 × 15 ms): a bound on the wait, not a timing.
+        for _ in 0..4000 {
+            std::thread::sleep(Duration::from_millis(15));
+            if db.exists() {
+                seen = rt.block_on(async {
+                    match SqliteStore::open(&db).await {
+                        Ok(s) => {
+                            let n = s.count_hourly().await.unwrap_or(0);
+                            s.close().await;
+                            n
+                        }
+                        Err(_) => 0,
+                    }
+                });
+                if seen > 0 {
+                    break;
+                }
+            }
+        }
+        child.kill().unwrap(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+        assert!(
+            seen > 0 && seen < want.0,
+            "the kill must land mid-import (saw {seen} of {} rows, {status:?})",
+            want.0
+        );
+        let o = import(&db, &[&sites]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(rt.block_on(digest(&db)), want);
+    }
+
+    #[test]
+    fn demo_init_builds_the_district() {
+        let dir = tempdir("demo");
+        let db = dir.join("demo.sqlite");
+        let o = lantian()
+            .args(["demo", "init", "--db", p(&db)])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            out.contains("200 sources") && out.contains("38 stations"),
+            "{out}"
+        );
+        // A second init refuses to overwrite without --force.
+        let o = lantian()
+            .args(["demo", "init", "--db", p(&db)])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        rt().block_on(async {
+            let s = SqliteStore::open(&db).await.unwrap();
+            let grids = s
+                .regions()
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.level == lantian_domain::region::RegionLevel::Grid)
+                .count();
+            assert_eq!(grids, 40);
+            let micro = lantian_domain::StationCode::parse("GX-M01").unwrap();
+            let latest = s.latest(&micro).await.unwrap();
+            assert!(!latest.is_empty());
+            // Micro-stations' PM is calibrated: corrected differs from raw.
+            let pm = latest
+                .iter()
+                .find(|l| l.pollutant == Pollutant::Pm25)
+                .unwrap();
+            assert_ne!(pm.corrected, pm.raw);
+            s.close().await;
+        });
+    }
+
+    #[test]
+    fn grids_and_sources_import_with_placement() {
+        let dir = tempdir("grids");
+        let db = dir.join("g.sqlite");
+        let demo = lantian_demo::build(lantian_demo::SEED);
+        let geo = dir.join("grids.geojson");
+        std::fs::write(
+            &geo,
+            lantian_ingest::geojson::regions_to_geojson(&demo.regions),
+        )
+        .unwrap();
+        let o = lantian()
+            .args(["import", "grids", p(&geo), "--db", p(&db)])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // Stations placed by point-in-polygon: 1829A 高新区政府 falls in a grid.
+        let o = lantian()
+            .args(["import", "stations", "--db", p(&db)])
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("2026 upserted, 3 placed in grids"),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+        // Sources: a bad row refuses the file; --skip-bad imports the rest and names the row.
+        let csv = dir.join("sources.csv");
+        std::fs::write(&csv, "编号,名称,类型,经度,纬度,责任单位\nS1,李万住宅项目,工地,113.21,35.15,\nS2,坏行,火山,113.25,35.18,\n").unwrap();
+        let o = lantian()
+            .args(["import", "sources", p(&csv), "--db", p(&db)])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("sources.csv:3: column 3 (kind)"));
+        let o = lantian()
+            .args(["import", "sources", p(&csv), "--db", p(&db), "--skip-bad"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("skipped: "));
+        rt().block_on(async {
+            let s = SqliteStore::open(&db).await.unwrap();
+            let src = s
+                .sources(&lantian_store::SourceFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(src.len(), 1);
+            assert!(src[0].grid.is_some(), "placed by its position");
+            s.close().await;
+        });
+    }
+}

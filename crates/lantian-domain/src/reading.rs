@@ -152,6 +152,11 @@ pub struct QualityRules {
     pub flat_hours_gas: usize,
     /// Hours of an unchanged value that make a flat line: PM.
     pub flat_hours_pm: usize,
+    /// Values at or below these ([`Pollutant::ALL`] order) are not checked for flat lines:
+    /// near the instruments' resolution (1 µg/m³; CO 0.1 mg/m³) a clean air mass reads the
+    /// same value for hours, and CNEMC's validated national data shows it — flagging them
+    /// would drop good data.
+    pub flat_min: [f64; 6],
     /// A spike: a value at least this many times both neighbours …
     pub spike_ratio: f64,
     /// … and at least this much above the larger neighbour (in the pollutant's unit × 1 for
@@ -166,6 +171,8 @@ impl Default for QualityRules {
             max: [10_000.0, 4_000.0, 10_000.0, 150.0, 1_500.0, 5_000.0],
             flat_hours_gas: 6,
             flat_hours_pm: 4,
+            // SO2, NO2, PM10, CO, O3, PM2.5
+            flat_min: [10.0, 10.0, 10.0, 1.0, 10.0, 10.0],
             spike_ratio: 4.0,
             spike_min_jump: 200.0,
         }
@@ -202,7 +209,7 @@ pub fn check_series(
     };
     let mut i = 0;
     while i < series.len() {
-        let Some(v) = series[i] else {
+        let Some(v) = series[i].filter(|v| *v > rules.flat_min[p.index()]) else {
             i += 1;
             continue;
         };
@@ -255,7 +262,7 @@ mod tests {
     #[test]
     fn flat_lines_by_kind() {
         let r = QualityRules::default();
-        let s: Vec<Option<f64>> = [5.0, 7.0, 7.0, 7.0, 7.0, 8.0]
+        let s: Vec<Option<f64>> = [15.0, 17.0, 17.0, 17.0, 17.0, 18.0]
             .iter()
             .map(|v| Some(*v))
             .collect();
@@ -266,7 +273,7 @@ mod tests {
         );
         let gas = check_series(&r, Pollutant::No2, &s);
         assert!(gas.iter().all(|f| !f.has(QualityFlag::FlatLine)));
-        let mut s6 = vec![Some(7.0); 6];
+        let mut s6 = vec![Some(17.0); 6];
         s6.push(None);
         assert_eq!(
             check_series(&r, Pollutant::No2, &s6)
@@ -274,6 +281,13 @@ mod tests {
                 .filter(|f| f.has(QualityFlag::FlatLine))
                 .count(),
             6
+        );
+        // At the instrument's resolution a constant value is clean air, not a stuck sensor.
+        let low = vec![Some(0.4); 8];
+        assert!(
+            check_series(&r, Pollutant::Co, &low)
+                .iter()
+                .all(|f| f.is_valid())
         );
     }
 
