@@ -3,31 +3,16 @@
 
 use crate::SqliteStore;
 use crate::error::db;
-use lantian_domain::geo::Point;
-use lantian_domain::org::{Person, Role, Unit, UnitKind};
-use lantian_domain::region::{Duty, Region, RegionLevel, Responsibility};
+use lantian_domain::org::{Person, Unit};
+use lantian_domain::region::{Region, Responsibility};
 use lantian_domain::source::{Source, SourceKind};
 use lantian_domain::station::{Calibration, Station, StationKind};
-use lantian_domain::target::{Target, TargetIndicator};
-use lantian_domain::{PersonId, RegionCode, SourceId, StationCode, Timestamp, UnitCode};
+use lantian_domain::target::Target;
+use lantian_domain::{RegionCode, StationCode, Timestamp, UnitCode};
 use lantian_store::codec::{self, decode, decode_id};
+use lantian_store::rows;
 use lantian_store::{SourceFilter, StoreError};
 use std::collections::HashMap;
-
-fn point(lon: Option<f64>, lat: Option<f64>) -> Option<Point> {
-    Some(Point {
-        lon: lon?,
-        lat: lat?,
-    })
-}
-
-fn opt_id<T, E>(
-    what: &'static str,
-    s: Option<String>,
-    parse: fn(&str) -> Result<T, E>,
-) -> Result<Option<T>, StoreError> {
-    s.map(|s| decode_id(what, &s, parse)).transpose()
-}
 
 pub(crate) async fn upsert_regions(st: &SqliteStore, regions: &[Region]) -> Result<(), StoreError> {
     const E: &str = "regions";
@@ -50,26 +35,15 @@ pub(crate) async fn upsert_regions(st: &SqliteStore, regions: &[Region]) -> Resu
     tx.commit().await.map_err(db(E))
 }
 
-/// code, name, level, parent, area
-type RegionRow = (String, String, String, Option<String>, Option<String>);
-
 pub(crate) async fn regions(st: &SqliteStore) -> Result<Vec<Region>, StoreError> {
-    let rows: Vec<RegionRow> =
+    let rows: Vec<rows::RegionRow> =
         sqlx::query_as("SELECT code, name, level, parent, area FROM regions")
             .fetch_all(&st.pool)
             .await
             .map_err(db("regions"))?;
     let mut out = rows
         .into_iter()
-        .map(|(code, name, level, parent, area)| {
-            Ok(Region {
-                code: decode_id("region code", &code, RegionCode::parse)?,
-                name,
-                level: decode("region level", &level, RegionLevel::parse)?,
-                parent: opt_id("region code", parent, RegionCode::parse)?,
-                area: area.map(|a| codec::area_from_geojson(&a)).transpose()?,
-            })
-        })
+        .map(rows::region)
         .collect::<Result<Vec<_>, StoreError>>()?;
     out.sort_by(|a, b| (a.level, &a.code).cmp(&(b.level, &b.code)));
     Ok(out)
@@ -103,15 +77,7 @@ pub(crate) async fn responsibilities(st: &SqliteStore) -> Result<Vec<Responsibil
     .fetch_all(&st.pool)
     .await
     .map_err(db("responsibilities"))?;
-    rows.into_iter()
-        .map(|(region, person, duty)| {
-            Ok(Responsibility {
-                region: decode_id("region code", &region, RegionCode::parse)?,
-                person: decode_id("person id", &person, PersonId::parse)?,
-                duty: decode("duty", &duty, Duty::parse)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(rows::responsibility).collect()
 }
 
 pub(crate) async fn upsert_units(st: &SqliteStore, units: &[Unit]) -> Result<(), StoreError> {
@@ -135,21 +101,12 @@ pub(crate) async fn upsert_units(st: &SqliteStore, units: &[Unit]) -> Result<(),
 }
 
 pub(crate) async fn units(st: &SqliteStore) -> Result<Vec<Unit>, StoreError> {
-    let rows: Vec<(String, String, String, Option<String>)> =
+    let rows: Vec<rows::UnitRow> =
         sqlx::query_as("SELECT code, name, kind, region FROM units ORDER BY code")
             .fetch_all(&st.pool)
             .await
             .map_err(db("units"))?;
-    rows.into_iter()
-        .map(|(code, name, kind, region)| {
-            Ok(Unit {
-                code: decode_id("unit code", &code, UnitCode::parse)?,
-                name,
-                kind: decode("unit kind", &kind, UnitKind::parse)?,
-                region: opt_id("region code", region, RegionCode::parse)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(rows::unit).collect()
 }
 
 pub(crate) async fn upsert_people(st: &SqliteStore, people: &[Person]) -> Result<(), StoreError> {
@@ -174,22 +131,12 @@ pub(crate) async fn upsert_people(st: &SqliteStore, people: &[Person]) -> Result
 }
 
 pub(crate) async fn people(st: &SqliteStore) -> Result<Vec<Person>, StoreError> {
-    let rows: Vec<(String, String, String, String, Option<String>)> =
+    let rows: Vec<rows::PersonRow> =
         sqlx::query_as("SELECT id, name, unit, role, phone FROM people ORDER BY id")
             .fetch_all(&st.pool)
             .await
             .map_err(db("people"))?;
-    rows.into_iter()
-        .map(|(id, name, unit, role, phone)| {
-            Ok(Person {
-                id: decode_id("person id", &id, PersonId::parse)?,
-                name,
-                unit: decode_id("unit code", &unit, UnitCode::parse)?,
-                role: decode("role", &role, Role::parse)?,
-                phone,
-            })
-        })
-        .collect()
+    rows.into_iter().map(rows::person).collect()
 }
 
 pub(crate) async fn upsert_stations(
@@ -305,8 +252,8 @@ pub(crate) async fn stations(
                     code: decode_id("station code", &code, StationCode::parse)?,
                     name,
                     kind: decode("station kind", &kind, StationKind::parse)?,
-                    location: point(lon, lat),
-                    grid: opt_id("region code", grid, RegionCode::parse)?,
+                    location: rows::point(lon, lat),
+                    grid: rows::opt_id("region code", grid, RegionCode::parse)?,
                     city,
                     control,
                     pollutants: codec::pollutants_from_text(&pollutants)?,
@@ -345,21 +292,8 @@ pub(crate) async fn upsert_sources(st: &SqliteStore, sources: &[Source]) -> Resu
     tx.commit().await.map_err(db(E))
 }
 
-type SourceRow = (
-    String,
-    String,
-    String,
-    Option<f64>,
-    Option<f64>,
-    Option<String>,
-    Option<String>,
-    String,
-    bool,
-    Option<String>,
-);
-
 pub(crate) async fn sources(st: &SqliteStore, f: &SourceFilter) -> Result<Vec<Source>, StoreError> {
-    let rows: Vec<SourceRow> = sqlx::query_as(
+    let rows: Vec<rows::SourceRow> = sqlx::query_as(
         "SELECT id, name, kind, lon, lat, grid, unit, status, vocs, industry FROM sources \
          WHERE (?1 IS NULL OR grid = ?1) AND (?2 IS NULL OR kind = ?2) \
          AND (?3 IS NULL OR unit = ?3) ORDER BY id",
@@ -370,23 +304,7 @@ pub(crate) async fn sources(st: &SqliteStore, f: &SourceFilter) -> Result<Vec<So
     .fetch_all(&st.pool)
     .await
     .map_err(db("sources"))?;
-    rows.into_iter()
-        .map(
-            |(id, name, kind, lon, lat, grid, unit, status, vocs, industry)| {
-                Ok(Source {
-                    id: decode_id("source id", &id, SourceId::parse)?,
-                    name,
-                    kind: decode("source kind", &kind, SourceKind::parse)?,
-                    location: point(lon, lat),
-                    grid: opt_id("region code", grid, RegionCode::parse)?,
-                    unit: opt_id("unit code", unit, UnitCode::parse)?,
-                    status,
-                    vocs,
-                    industry,
-                })
-            },
-        )
-        .collect()
+    rows.into_iter().map(rows::source).collect()
 }
 
 pub(crate) async fn upsert_targets(st: &SqliteStore, targets: &[Target]) -> Result<(), StoreError> {
@@ -424,14 +342,5 @@ pub(crate) async fn targets(st: &SqliteStore, year: i32) -> Result<Vec<Target>, 
     .fetch_all(&st.pool)
     .await
     .map_err(db("targets"))?;
-    rows.into_iter()
-        .map(|(year, area, indicator, value)| {
-            Ok(Target {
-                year,
-                area: decode_id("region code", &area, RegionCode::parse)?,
-                indicator: decode("target indicator", &indicator, TargetIndicator::parse)?,
-                value,
-            })
-        })
-        .collect()
+    rows.into_iter().map(rows::target).collect()
 }

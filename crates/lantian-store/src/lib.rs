@@ -53,6 +53,7 @@ pub mod codec;
 pub mod conformance;
 mod error;
 mod model;
+pub mod rows;
 mod store;
 
 pub use error::StoreError;
