@@ -84,7 +84,9 @@ pub enum ImportWhat {
         /// The list; omitted: the embedded one.
         file: Option<PathBuf>,
     },
-    /// CNEMC china_sites_*.csv files or directories (hourly values of national stations).
+    /// CNEMC china_sites_*.csv files (hourly values of national stations, checked and stored)
+    /// and china_cities_*.csv files (the published city values, kept for comparison), or
+    /// directories holding them.
     Cnemc {
         /// Files or directories.
         #[arg(required = true)]

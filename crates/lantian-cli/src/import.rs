@@ -14,9 +14,9 @@ use lantian_domain::reading::{
 };
 use lantian_domain::region::RegionTree;
 use lantian_domain::{StationCode, Timestamp};
-use lantian_ingest::cnemc::{FileKind, RowType, RowTypes, read_hourly};
+use lantian_ingest::cnemc::{FileKind, HourlyData, RowType, RowTypes, expand_paths, read_hourly};
 use lantian_ingest::places;
-use lantian_store::{HourlyValue, SourceFilter, Store};
+use lantian_store::{CityItem, CityValue, HourlyValue, SourceFilter, Store};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -71,10 +71,101 @@ pub(crate) async fn stations<S: Store>(s: &S, file: Option<&Path>) -> anyhow::Re
 /// 1.1–1.2 M values/s into SQLite where four-day batches gave 0.9 M/s (bench/import.sh).
 const BATCH_DAYS: i32 = 8;
 
+/// CNEMC files: `china_sites` files are station values (checked, stored as hourly values);
+/// `china_cities` files are what CNEMC published for cities (stored as published city values,
+/// for comparison, never mixed into the station values). A directory may hold both.
+pub(crate) async fn cnemc<S: Store>(
+    s: &S,
+    paths: &[PathBuf],
+    threads: usize,
+    skip_bad: bool,
+) -> anyhow::Result<String> {
+    let files = expand_paths(paths)?;
+    let (cities, sites): (Vec<PathBuf>, Vec<PathBuf>) = files.into_iter().partition(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("china_cities_"))
+    });
+    // Every file is read and checked before anything is written: city files first (they are
+    // only read here), then the station files are read, checked and written.
+    let city_data = if cities.is_empty() {
+        None
+    } else {
+        Some(read_hourly(
+            &cities,
+            RowTypes::HOURLY_POLLUTANTS.with(RowType::Aqi),
+            threads,
+        )?)
+    };
+    let mut report = String::new();
+    if !sites.is_empty() || cities.is_empty() {
+        // (With no file at all, the reader names the path that had none.)
+        let given: &[PathBuf] = if sites.is_empty() { paths } else { &sites };
+        report.push_str(&cnemc_sites(s, given, threads, skip_bad).await?);
+    }
+    if let Some(data) = city_data {
+        report.push_str(&cnemc_cities(s, &data).await?);
+    }
+    Ok(report)
+}
+
+/// `china_cities` files: the published city AQI and 1 h concentrations, one transaction per
+/// [`BATCH_DAYS`] days. Nothing is checked beyond the file's own format: these are published
+/// figures, kept as published.
+async fn cnemc_cities<S: Store>(s: &S, data: &HourlyData) -> anyhow::Result<String> {
+    if data.kind != FileKind::Cities {
+        return Err(UsageError(format!(
+            "{}: named china_cities_* but its columns are station codes",
+            data.files
+                .first()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ))
+        .into());
+    }
+    let items: Vec<(RowType, CityItem)> = std::iter::once((RowType::Aqi, CityItem::Aqi))
+        .chain(Pollutant::ALL.map(|p| (RowType::hourly(p), CityItem::Pollutant(p))))
+        .collect();
+    let mut written = 0u64;
+    let mut batch = Vec::new();
+    let mut h0 = 0;
+    while h0 < data.hours {
+        let first_day = data.hour_at(h0).day();
+        let mut h1 = h0;
+        while h1 < data.hours && data.hour_at(h1).day().days() < first_day.days() + BATCH_DAYS {
+            h1 += 1;
+        }
+        batch.clear();
+        for (col, city) in data.columns.iter().enumerate() {
+            for &(ty, item) in &items {
+                let Some(series) = data.series(ty, col) else {
+                    continue;
+                };
+                for h in h0..h1 {
+                    if let Some(&v) = series.get(h).filter(|v| v.is_finite()) {
+                        batch.push(CityValue {
+                            city: city.clone(),
+                            hour: Timestamp::from_hour_stamp(data.hour_at(h)),
+                            item,
+                            value: v,
+                        });
+                    }
+                }
+            }
+        }
+        written += s.upsert_city_values(&batch).await?;
+        h0 = h1;
+    }
+    Ok(format!(
+        "cnemc cities: {} files, {} cities, {written} published values\n",
+        data.files.len(),
+        data.columns.len()
+    ))
+}
+
 /// CNEMC `china_sites` files. Quality checks run over each station's whole series before
 /// anything is written (flat lines and spikes need the neighbouring hours).
 #[allow(clippy::needless_range_loop)] // an hour index addresses several parallel series
-pub(crate) async fn cnemc<S: Store>(
+async fn cnemc_sites<S: Store>(
     s: &S,
     paths: &[PathBuf],
     threads: usize,
@@ -82,10 +173,10 @@ pub(crate) async fn cnemc<S: Store>(
 ) -> anyhow::Result<String> {
     let data = read_hourly(paths, RowTypes::HOURLY_POLLUTANTS, threads)?;
     if data.kind != FileKind::Sites {
-        return Err(UsageError(
-            "import cnemc takes china_sites files (stations); city files are published aggregates"
-                .into(),
-        )
+        return Err(UsageError(format!(
+            "{}: its columns are city names, not station codes; city files are imported as published city values only when named china_cities_*",
+            data.files.first().map(|p| p.display().to_string()).unwrap_or_default()
+        ))
         .into());
     }
     // Stations: known to the store, or national stations of the embedded list (added now).

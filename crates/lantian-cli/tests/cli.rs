@@ -921,6 +921,88 @@ mod import {
         assert_eq!(rt().block_on(digest(&db)), first);
     }
 
+    /// City files are stored as published city values, beside (never inside) the station values;
+    /// a directory may hold both kinds; importing again changes nothing.
+    #[test]
+    fn city_files_are_kept_as_published() {
+        use lantian_store::CityItem;
+        let dir = tempdir("cities");
+        let db = dir.join("c.sqlite");
+        let data = dir.join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        for (kind, d) in [
+            ("sites", "20250101"),
+            ("cities", "20250101"),
+            ("cities", "20250102"),
+        ] {
+            let f = format!("china_{kind}_{d}.csv");
+            std::fs::copy(
+                fixture(&format!("cnemc/henan_{kind}")).join(&f),
+                data.join(&f),
+            )
+            .unwrap();
+        }
+        // The file's own figures for 焦作 at 20250101 hour 0 (= 2024-12-31 24:00 local).
+        let text = std::fs::read_to_string(data.join("china_cities_20250101.csv")).unwrap();
+        let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        let col = header.iter().position(|c| *c == "焦作").unwrap();
+        let cell = |ty: &str| -> f64 {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(&format!("20250101,0,{ty},")))
+                .unwrap();
+            line.split(',').nth(col).unwrap().parse().unwrap()
+        };
+        let expected_cells: usize = text
+            .lines()
+            .skip(1)
+            .filter(|l| {
+                let ty = l.split(',').nth(2).unwrap();
+                ["AQI", "PM2.5", "PM10", "SO2", "NO2", "O3", "CO"].contains(&ty)
+            })
+            .map(|l| l.split(',').skip(3).filter(|c| !c.is_empty()).count())
+            .sum();
+        for _ in 0..2 {
+            let o = import(&db, &[&data]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let out = String::from_utf8_lossy(&o.stdout).to_string();
+            assert!(out.contains("cnemc cities: 2 files"), "{out}");
+            assert!(out.contains("cnemc: 1 files"), "{out}");
+        }
+        rt().block_on(async {
+            let s = SqliteStore::open(&db).await.unwrap();
+            let hour = lantian_domain::Timestamp::from_hour_stamp(lantian_aq::HourStamp::new(
+                lantian_aq::Date::parse("2025-01-01").unwrap(),
+                0,
+            ));
+            for (ty, item) in [
+                ("AQI", CityItem::Aqi),
+                ("PM2.5", CityItem::Pollutant(Pollutant::Pm25)),
+                ("CO", CityItem::Pollutant(Pollutant::Co)),
+            ] {
+                let got = s.city_values("焦作", item, hour, hour).await.unwrap();
+                assert_eq!(got.len(), 1, "{ty}");
+                assert_eq!(got[0].value, cell(ty), "{ty}");
+            }
+            // Two days of 17 cities: every non-empty cell of the kept rows, once.
+            let day2 = std::fs::read_to_string(data.join("china_cities_20250102.csv")).unwrap();
+            let cells2: usize = day2
+                .lines()
+                .skip(1)
+                .filter(|l| {
+                    let ty = l.split(',').nth(2).unwrap();
+                    ["AQI", "PM2.5", "PM10", "SO2", "NO2", "O3", "CO"].contains(&ty)
+                })
+                .map(|l| l.split(',').skip(3).filter(|c| !c.is_empty()).count())
+                .sum();
+            assert_eq!(
+                s.count_city_values().await.unwrap(),
+                (expected_cells + cells2) as u64
+            );
+            s.close().await;
+        });
+    }
+
     #[test]
     fn a_bad_file_writes_nothing() {
         let dir = tempdir("import-bad");

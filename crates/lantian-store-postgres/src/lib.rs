@@ -23,6 +23,7 @@
 //! ran at 0.32–0.41 M rows/s. Every row's index insert and WAL dominate; the per-batch rollup and
 //! latest-value upserts cost ~5–9 µs per row on this server, hence the large batches.
 
+mod cities;
 mod error;
 mod meta;
 mod readings;
@@ -36,7 +37,9 @@ use lantian_domain::source::Source;
 use lantian_domain::station::Station;
 use lantian_domain::target::Target;
 use lantian_domain::{StationCode, Timestamp};
-use lantian_store::{DailyRollup, HourlyValue, LatestValue, SourceFilter, Store, StoreError};
+use lantian_store::{
+    CityItem, CityValue, DailyRollup, HourlyValue, LatestValue, SourceFilter, Store, StoreError,
+};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -208,5 +211,23 @@ impl Store for PgStore {
             .await
             .map_err(db("hourly values"))?;
         Ok(n as u64)
+    }
+
+    async fn upsert_city_values(&self, values: &[CityValue]) -> Result<u64, StoreError> {
+        cities::upsert(self, values).await
+    }
+
+    async fn city_values(
+        &self,
+        city: &str,
+        item: CityItem,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<CityValue>, StoreError> {
+        cities::read(self, city, item, from, to).await
+    }
+
+    async fn count_city_values(&self) -> Result<u64, StoreError> {
+        cities::count(self).await
     }
 }

@@ -181,6 +181,29 @@ pub struct LatestRow {
     pub row: HourRow,
 }
 
+/// Refuse a published city value the store will not keep (checked for the whole batch before
+/// anything is written): the city named, the hour whole, the value finite and not negative.
+pub fn check_city_value(v: &crate::CityValue) -> Result<(), StoreError> {
+    let what = || format!("city value {} {:?} at {}", v.city, v.item, v.hour);
+    if v.city.trim().is_empty() {
+        return Err(StoreError::Invalid(format!("{}: empty city name", what())));
+    }
+    if v.hour.0.rem_euclid(HOUR_S) != 0 {
+        return Err(StoreError::Invalid(format!(
+            "{}: the hour does not end on a whole hour",
+            what()
+        )));
+    }
+    if !v.value.is_finite() || v.value < 0.0 {
+        return Err(StoreError::Invalid(format!(
+            "{}: value {} is not a finite non-negative number",
+            what(),
+            v.value
+        )));
+    }
+    Ok(())
+}
+
 /// Refuse a value the store will not keep; the message names the value.
 pub fn check_hourly(v: &HourlyValue) -> Result<(), StoreError> {
     let what = || {

@@ -35,6 +35,23 @@ pub fn pollutant_from_id(id: i64) -> Result<Pollutant, StoreError> {
     })
 }
 
+/// The stored code of a published city item: the pollutant's code, or 10 for the AQI.
+pub const fn city_item_id(i: crate::CityItem) -> i16 {
+    match i {
+        crate::CityItem::Aqi => 10,
+        crate::CityItem::Pollutant(p) => pollutant_id(p),
+    }
+}
+
+/// The published city item of a stored code.
+pub fn city_item_from_id(id: i64) -> Result<crate::CityItem, StoreError> {
+    if id == 10 {
+        Ok(crate::CityItem::Aqi)
+    } else {
+        pollutant_from_id(id).map(crate::CityItem::Pollutant)
+    }
+}
+
 /// The stored code of an origin.
 pub const fn origin_id(o: Origin) -> i16 {
     match o {

@@ -15,7 +15,7 @@
 
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // test code: a panic is the report
 
-use crate::{DailyRollup, HourlyValue, SourceFilter, Store, StoreError};
+use crate::{CityItem, CityValue, DailyRollup, HourlyValue, SourceFilter, Store, StoreError};
 use lantian_aq::{Date, HourStamp, Pollutant};
 use lantian_domain::geo::{Area, Point, Polygon};
 use lantian_domain::org::{Person, Role, Unit, UnitKind};
@@ -52,7 +52,9 @@ macro_rules! conformance_tests {
             hourly_batch_with_unknown_station_fails_whole,
             hourly_batch_with_invalid_value_fails_whole,
             raw_batch_with_invalid_value_fails_whole,
-            big_import_matches_a_recount
+            big_import_matches_a_recount,
+            city_values_round_trip_and_reupsert,
+            city_batch_with_invalid_value_fails_whole
         );
     };
     (@each $harness:path; $($name:ident),* $(,)?) => {
@@ -1118,6 +1120,80 @@ pub async fn hourly_batch_with_invalid_value_fails_whole<S: Store>(s: &S) {
         }
     }
     assert_eq!(reading_state(s).await, before);
+}
+
+fn cv(city: &str, item: CityItem, t: Timestamp, value: f64) -> CityValue {
+    CityValue {
+        city: city.into(),
+        hour: t,
+        item,
+        value,
+    }
+}
+
+/// Published city values come back per city and item in time order; writing them again
+/// changes nothing; a later batch replaces a value; a repeated key in one batch keeps the last.
+pub async fn city_values_round_trip_and_reupsert<S: Store>(s: &S) {
+    let pm = CityItem::Pollutant(Pollutant::Pm25);
+    let batch = vec![
+        cv("焦作", pm, hour(0, 2), 61.0),
+        cv("焦作", pm, hour(0, 1), 60.0),
+        cv("焦作", CityItem::Aqi, hour(0, 1), 82.0),
+        cv("郑州", pm, hour(0, 1), 70.0),
+    ];
+    assert_eq!(s.upsert_city_values(&batch).await.unwrap(), 4);
+    assert_eq!(s.upsert_city_values(&batch).await.unwrap(), 4);
+    assert_eq!(s.count_city_values().await.unwrap(), 4);
+    let got = s
+        .city_values("焦作", pm, hour(0, 1), hour(0, 24))
+        .await
+        .unwrap();
+    assert_eq!(got, vec![batch[1].clone(), batch[0].clone()]);
+    let aqi = s
+        .city_values("焦作", CityItem::Aqi, hour(0, 1), hour(0, 1))
+        .await
+        .unwrap();
+    assert_eq!(aqi, vec![batch[2].clone()]);
+    // Out of the span: nothing.
+    assert!(
+        s.city_values("焦作", pm, hour(1, 1), hour(1, 24))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.upsert_city_values(&[
+        cv("焦作", pm, hour(0, 1), 65.0),
+        cv("焦作", pm, hour(0, 1), 66.0),
+    ])
+    .await
+    .unwrap();
+    let got = s
+        .city_values("焦作", pm, hour(0, 1), hour(0, 1))
+        .await
+        .unwrap();
+    assert_eq!(got[0].value, 66.0);
+    assert_eq!(s.count_city_values().await.unwrap(), 4);
+}
+
+/// A city batch with one bad value (not finite, negative, not a whole hour, no city name) is
+/// refused whole, naming the value; nothing of it is stored.
+pub async fn city_batch_with_invalid_value_fails_whole<S: Store>(s: &S) {
+    let pm = CityItem::Pollutant(Pollutant::Pm25);
+    let good = cv("焦作", pm, hour(0, 1), 60.0);
+    for bad in [
+        cv("焦作", pm, hour(0, 2), f64::NAN),
+        cv("焦作", pm, hour(0, 2), -1.0),
+        cv("焦作", pm, hour(0, 2).plus_seconds(60), 1.0),
+        cv(" ", pm, hour(0, 2), 1.0),
+    ] {
+        let e = s
+            .upsert_city_values(&[good.clone(), bad])
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Invalid(_)), "{e:?}");
+        assert!(e.to_string().contains("city value"), "{e}");
+    }
+    assert_eq!(s.count_city_values().await.unwrap(), 0);
 }
 
 /// A raw batch with a NaN or an unknown station is refused whole; a bad interval too.

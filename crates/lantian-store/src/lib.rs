@@ -31,6 +31,8 @@
 //! - `daily_rollup (day, station, pollutant)` — hours present (bit mask), n valid, sum, min,
 //!   max, and a `dirty` flag that is only ever set inside a write transaction.
 //! - `raw_readings (station, pollutant, interval_s, ts)` — sub-hourly readings.
+//! - `city_hourly (city, item, ts)` — values CNEMC published for cities (`china_cities` files),
+//!   kept for comparison with what Lantian computes from the stations, never mixed into them.
 //!
 //! # Decisions beyond the design brief
 //! - Rollups are merged from Rust-computed partials (replace / add / recompute, see [`backend`])
@@ -57,5 +59,5 @@ pub mod rows;
 mod store;
 
 pub use error::StoreError;
-pub use model::{DailyRollup, HourlyValue, LatestValue, SourceFilter};
+pub use model::{CityItem, CityValue, DailyRollup, HourlyValue, LatestValue, SourceFilter};
 pub use store::Store;

@@ -117,3 +117,28 @@ pub struct SourceFilter {
     /// Only sources this unit is responsible for.
     pub unit: Option<UnitCode>,
 }
+
+/// What a published city value is of: the city's hourly AQI or the 1 h concentration of one
+/// pollutant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CityItem {
+    /// The city's real-time AQI as CNEMC published it.
+    Aqi,
+    /// The 1 h concentration of a pollutant (µg/m³; CO mg/m³).
+    Pollutant(Pollutant),
+}
+
+/// A value CNEMC published for a city (a `china_cities` file). Kept beside the station values
+/// and never mixed into them: a city's own value is computed from its stations by
+/// `lantian-aq`, and these are what it is compared with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CityValue {
+    /// The city's name as the file spells it (`焦作`).
+    pub city: String,
+    /// The END of the hour.
+    pub hour: Timestamp,
+    /// Which value.
+    pub item: CityItem,
+    /// The value as published.
+    pub value: f64,
+}

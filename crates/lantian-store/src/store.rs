@@ -1,6 +1,6 @@
 //! The [`Store`] trait: every method a backend provides, grouped by concern.
 
-use crate::{DailyRollup, HourlyValue, LatestValue, SourceFilter, StoreError};
+use crate::{CityItem, CityValue, DailyRollup, HourlyValue, LatestValue, SourceFilter, StoreError};
 use lantian_aq::{Date, Pollutant};
 use lantian_domain::org::{Person, Unit};
 use lantian_domain::reading::{Origin, RawReading};
@@ -172,4 +172,26 @@ pub trait Store: Send + Sync {
 
     /// How many hourly values are stored.
     fn count_hourly(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    // ---- published city values -----------------------------------------------------------
+
+    /// Insert or replace values CNEMC published for cities (keyed by city, item, hour), in one
+    /// transaction; a value that is not finite or an hour that is not whole fails the whole
+    /// batch with [`StoreError::Invalid`]. Returns the number of values in the batch.
+    fn upsert_city_values(
+        &self,
+        values: &[CityValue],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The published values of one city and item whose hour ends in `from..=to`, in time order.
+    fn city_values(
+        &self,
+        city: &str,
+        item: CityItem,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Future<Output = Result<Vec<CityValue>, StoreError>> + Send;
+
+    /// How many published city values are stored.
+    fn count_city_values(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
