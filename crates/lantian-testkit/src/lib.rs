@@ -8,6 +8,8 @@
 
 use std::path::PathBuf;
 
+pub mod webdriver;
+
 /// The workspace root (this crate lives in `crates/lantian-testkit`).
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
