@@ -128,9 +128,10 @@ pub enum Finding {
 pub struct Problem {
     /// Ledger number.
     pub id: u64,
-    /// The campaign (专项行动) it belongs to.
+    /// The campaign (专项行动) it belongs to: its code (`air`, see `campaign::CampaignTemplate`).
     pub campaign: String,
-    /// Category within the campaign (工地扬尘, 道路保洁 …).
+    /// Category within the campaign: its code (`site_dust`, see `campaign::Category`); a
+    /// Chinese name (工地扬尘) is also resolved by `CampaignTemplate::category`.
     pub category: String,
     /// 问题描述.
     pub description: String,
