@@ -52,7 +52,10 @@ macro_rules! conformance_tests {
             hourly_batch_with_unknown_station_fails_whole,
             hourly_batch_with_invalid_value_fails_whole,
             raw_batch_with_invalid_value_fails_whole,
-            big_import_matches_a_recount
+            big_import_matches_a_recount,
+            accounts_users_round_trip,
+            accounts_lockout_counts_and_clears,
+            accounts_sessions_live_expire_and_revoke
         );
     };
     (@each $harness:path; $($name:ident),* $(,)?) => {
@@ -64,6 +67,12 @@ macro_rules! conformance_tests {
         )*
     };
 }
+
+mod accounts;
+pub use accounts::{
+    accounts_lockout_counts_and_clears, accounts_sessions_live_expire_and_revoke,
+    accounts_users_round_trip,
+};
 
 // ---- fixtures --------------------------------------------------------------------------------
 

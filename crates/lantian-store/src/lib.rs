@@ -31,6 +31,8 @@
 //! - `daily_rollup (day, station, pollutant)` — hours present (bit mask), n valid, sum, min,
 //!   max, and a `dirty` flag that is only ever set inside a write transaction.
 //! - `raw_readings (station, pollutant, interval_s, ts)` — sub-hourly readings.
+//! - `users`, `sessions` — accounts ([`accounts`], trait [`AccountStore`]): argon2id PHC
+//!   hashes and SHA-256 hashes of tokens, never a password or a token.
 //!
 //! # Decisions beyond the design brief
 //! - Rollups are merged from Rust-computed partials (replace / add / recompute, see [`backend`])
@@ -47,6 +49,7 @@
 //!
 //! [`Timestamp`]: lantian_domain::Timestamp
 
+pub mod accounts;
 pub mod backend;
 pub mod codec;
 #[cfg(feature = "conformance")]
@@ -56,6 +59,7 @@ mod model;
 pub mod rows;
 mod store;
 
+pub use accounts::AccountStore;
 pub use error::StoreError;
 pub use model::{DailyRollup, HourlyValue, LatestValue, SourceFilter};
 pub use store::Store;
