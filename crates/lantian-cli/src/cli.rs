@@ -26,8 +26,19 @@ pub enum Command {
     Import(ImportArgs),
     /// Take in live data: micro-stations over MQTT (接入).
     Ingest(IngestArgs),
-    /// The demo district (演示).
+    /// The demo: `lantian demo` builds the demo district into a fresh SQLite file, creates one
+    /// account per role and serves the dashboard on http://127.0.0.1:8080 (演示).
     Demo(DemoArgs),
+    /// Serve the REST API and the dashboard (服务).
+    Serve(ServeArgs),
+    /// Accounts administration (账号管理).
+    Admin(AdminArgs),
+    /// Write the API's OpenAPI 3.1 document (for clients and API fuzzers).
+    Openapi {
+        /// Write to this file (atomically) instead of stdout.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
     /// Benchmarks (not tests): figures for the closing notes.
     Bench(BenchArgs),
 }
@@ -139,11 +150,68 @@ pub enum IngestWhat {
     },
 }
 
-/// `lantian demo`.
+/// `lantian demo`: with no subcommand, the whole demo (fresh file, accounts, server).
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct DemoArgs {
     #[command(subcommand)]
-    pub what: DemoWhat,
+    pub what: Option<DemoWhat>,
+    /// The demo's SQLite file (replaced on every run).
+    #[arg(long, default_value = "lantian-demo.sqlite")]
+    pub file: PathBuf,
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+}
+
+/// `lantian serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Mark cookies Secure (when a TLS proxy is in front).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+/// `lantian admin`.
+#[derive(Debug, Clone, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub what: AdminWhat,
+}
+
+/// Administration actions.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminWhat {
+    /// Create a user (the first admin: `lantian admin create-user --login admin --role admin`).
+    /// The password is read from the first line of stdin, or from `$LANTIAN_PASSWORD`.
+    CreateUser {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Login (a-z 0-9 . _ -).
+        #[arg(long)]
+        login: String,
+        /// Display name (default: the login).
+        #[arg(long)]
+        name: Option<String>,
+        /// Role: admin, dispatcher, unit_head, unit_staff, grid_chief, grid_worker, inspector,
+        /// enforcement_officer, leader.
+        #[arg(long)]
+        role: String,
+        /// Unit code (unit roles).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Grid codes (grid roles), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        grids: Vec<String>,
+        /// Person id in the organisation.
+        #[arg(long)]
+        person: Option<String>,
+    },
 }
 
 /// Demo actions.

@@ -19,12 +19,14 @@ mod import;
 mod ingest_cmd;
 mod output;
 mod rank;
+mod serve;
 
 pub use cli::{Cli, Command};
 
 use cli::{DemoWhat, ImportWhat, IngestWhat};
 use db::{Db, with_store};
 
+use anyhow::Context;
 use clap::Parser;
 use std::ffi::OsString;
 use std::io::Write;
@@ -76,6 +78,12 @@ pub fn run(cli: &Cli) -> anyhow::Result<Vec<u8>> {
         Command::Import(i) => (runtime()?.block_on(run_import(i))?.into_bytes(), None),
         Command::Ingest(i) => (runtime()?.block_on(run_ingest(i))?.into_bytes(), None),
         Command::Demo(d) => (runtime()?.block_on(run_demo(d))?.into_bytes(), None),
+        Command::Serve(a) => (runtime()?.block_on(run_serve(a))?.into_bytes(), None),
+        Command::Admin(a) => (runtime()?.block_on(run_admin(a))?.into_bytes(), None),
+        Command::Openapi { output } => (
+            format!("{}\n", lantian_server::openapi().to_pretty_json()?).into_bytes(),
+            output.clone(),
+        ),
         Command::Bench(b) => (runtime()?.block_on(run_bench(b))?.into_bytes(), None),
     };
     match target {
@@ -128,8 +136,64 @@ async fn run_ingest(a: &cli::IngestArgs) -> anyhow::Result<String> {
     }
 }
 
+async fn run_serve(a: &cli::ServeArgs) -> anyhow::Result<String> {
+    let db = lantian_server::Db::open(&a.db.db)
+        .await
+        .with_context(|| format!("cannot open {}", a.db.db))?;
+    let config = lantian_server::Config {
+        secure_cookies: a.secure_cookies,
+        ..lantian_server::Config::default()
+    };
+    serve::serve(db, &a.addr, config, "").await
+}
+
+async fn run_admin(a: &cli::AdminArgs) -> anyhow::Result<String> {
+    let cli::AdminWhat::CreateUser {
+        db,
+        login,
+        name,
+        role,
+        unit,
+        grids,
+        person,
+    } = &a.what;
+    let store = lantian_server::Db::open(&db.db)
+        .await
+        .with_context(|| format!("cannot open {}", db.db))?;
+    let out = serve::create_user(
+        &store,
+        login,
+        name.as_deref(),
+        role,
+        unit.as_deref(),
+        grids,
+        person.as_deref(),
+    )
+    .await;
+    store.close().await;
+    out
+}
+
+/// `lantian demo` with no subcommand: the demo district into a fresh SQLite file, one account
+/// per role (printed), then the server.
+async fn run_full_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
+    let path = d.file.to_string_lossy().into_owned();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+    let db = lantian_server::Db::open(&path)
+        .await
+        .with_context(|| format!("cannot create {path}"))?;
+    let mut banner = demo::init(&db, lantian_demo::SEED).await?;
+    let accounts = serve::create_demo_accounts(&db).await?;
+    banner.push_str(&serve::accounts_table(&accounts));
+    serve::serve(db, &d.addr, lantian_server::Config::default(), &banner).await
+}
+
 async fn run_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
-    let DemoWhat::Init { db, force, seed } = &d.what;
+    let Some(DemoWhat::Init { db, force, seed }) = &d.what else {
+        return run_full_demo(d).await;
+    };
     let is_pg = db.db.starts_with("postgres://") || db.db.starts_with("postgresql://");
     if !is_pg && std::path::Path::new(&db.db).exists() {
         if !force {

@@ -1175,3 +1175,64 @@ mod import {
         });
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Accounts: `lantian admin create-user` (the first admin).
+
+#[test]
+fn admin_create_user_hashes_the_password_and_refuses_bad_input() {
+    use lantian_store::AccountStore;
+    let dir = tempdir("admin");
+    let db = dir.join("a.sqlite");
+    let create = |login: &str, role: &str, pw: &str| {
+        lantian()
+            .args([
+                "admin",
+                "create-user",
+                "--db",
+                p(&db),
+                "--login",
+                login,
+                "--role",
+                role,
+            ])
+            .args(["--name", "指挥部 管理员"])
+            .env("LANTIAN_PASSWORD", pw)
+            .output()
+            .unwrap()
+    };
+    let o = create("Root", "admin", "a long password");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("created user root"));
+    let o = create("root", "admin", "a long password");
+    assert_eq!(o.status.code(), Some(1), "a taken login is a conflict");
+    let o = create("other", "emperor", "a long password");
+    assert_eq!(o.status.code(), Some(2), "unknown role is bad input");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("role"));
+    let o = create("other", "admin", "short");
+    assert_eq!(o.status.code(), Some(2));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = lantian_server::Db::open(p(&db)).await.unwrap();
+        let users = store.users().await.unwrap();
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0].display_name, "指挥部 管理员");
+        assert!(users[0].password_hash.starts_with("$argon2id$"));
+        assert!(lantian_server::auth::verify_password(
+            "a long password",
+            &users[0].password_hash
+        ));
+        store.close().await;
+    });
+}
+
+#[test]
+fn openapi_command_writes_the_servers_document() {
+    let out = run(&["openapi"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        doc,
+        serde_json::to_value(lantian_server::openapi()).unwrap()
+    );
+}

@@ -23,6 +23,7 @@
 //! ran at 0.32–0.41 M rows/s. Every row's index insert and WAL dominate; the per-batch rollup and
 //! latest-value upserts cost ~5–9 µs per row on this server, hence the large batches.
 
+mod accounts;
 mod cities;
 mod error;
 mod meta;

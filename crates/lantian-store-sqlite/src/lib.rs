@@ -27,6 +27,7 @@
 //! 0.66 M values/s in batches of 100 000, 0.90–1.0 M in one-day batches, 1.26–1.44 M in one batch;
 //! `sqlite3 .import` of the same rows as CSV took 7.2 s (0.28 M rows/s).
 
+mod accounts;
 mod cities;
 mod error;
 mod meta;
@@ -112,10 +113,22 @@ impl SqliteStore {
     }
 
     async fn with_pool(pool: SqlitePool) -> Result<SqliteStore, StoreError> {
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(format!("migrating the SQLite schema: {e}")))?;
+        // sqlx takes no migration lock on SQLite: two processes opening the same new file
+        // (an import and a reader) can both try to apply a migration. Each migration is one
+        // transaction and the loser's fails only after the winner committed it ("table …
+        // already exists"), so one more run sees it applied (a loser may lose once per migration).
+        let mut attempt = 0;
+        loop {
+            match sqlx::migrate!("./migrations").run(&pool).await {
+                Ok(()) => break,
+                Err(_) if attempt < 10 => attempt += 1,
+                Err(e) => {
+                    return Err(StoreError::Backend(format!(
+                        "migrating the SQLite schema: {e}"
+                    )));
+                }
+            }
+        }
         Ok(SqliteStore {
             pool,
             station_ids: RwLock::new(Arc::new(HashMap::new())),

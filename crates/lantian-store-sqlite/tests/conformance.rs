@@ -123,3 +123,24 @@ async fn bench_import() {
     }
     s.close().await;
 }
+
+/// Several connections opening the same NEW file at once all succeed: sqlx takes no migration
+/// lock on SQLite, so the store retries a migration another opener has just applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_opens_of_a_new_file_all_migrate() {
+    for round in 0..5 {
+        let dir = TempDir::new(&format!("concurrent-{round}"));
+        let path = dir.0.join("lantian.sqlite");
+        let opens: Vec<_> = (0..6)
+            .map(|_| {
+                let p = path.clone();
+                tokio::spawn(async move { SqliteStore::open(&p).await })
+            })
+            .collect();
+        for o in opens {
+            let s = o.await.unwrap().unwrap();
+            assert_eq!(s.count_hourly().await.unwrap(), 0);
+            s.close().await;
+        }
+    }
+}

@@ -54,7 +54,10 @@ macro_rules! conformance_tests {
             raw_batch_with_invalid_value_fails_whole,
             big_import_matches_a_recount,
             city_values_round_trip_and_reupsert,
-            city_batch_with_invalid_value_fails_whole
+            city_batch_with_invalid_value_fails_whole,
+            accounts_users_round_trip,
+            accounts_lockout_counts_and_clears,
+            accounts_sessions_live_expire_and_revoke
         );
     };
     (@each $harness:path; $($name:ident),* $(,)?) => {
@@ -66,6 +69,12 @@ macro_rules! conformance_tests {
         )*
     };
 }
+
+mod accounts;
+pub use accounts::{
+    accounts_lockout_counts_and_clears, accounts_sessions_live_expire_and_revoke,
+    accounts_users_round_trip,
+};
 
 // ---- fixtures --------------------------------------------------------------------------------
 

@@ -33,6 +33,8 @@
 //! - `raw_readings (station, pollutant, interval_s, ts)` — sub-hourly readings.
 //! - `city_hourly (city, item, ts)` — values CNEMC published for cities (`china_cities` files),
 //!   kept for comparison with what Lantian computes from the stations, never mixed into them.
+//! - `users`, `sessions` — accounts ([`accounts`], trait [`AccountStore`]): argon2id PHC
+//!   hashes and SHA-256 hashes of tokens, never a password or a token.
 //!
 //! # Decisions beyond the design brief
 //! - Rollups are merged from Rust-computed partials (replace / add / recompute, see [`backend`])
@@ -49,6 +51,7 @@
 //!
 //! [`Timestamp`]: lantian_domain::Timestamp
 
+pub mod accounts;
 pub mod backend;
 pub mod codec;
 #[cfg(feature = "conformance")]
@@ -58,6 +61,7 @@ mod model;
 pub mod rows;
 mod store;
 
+pub use accounts::AccountStore;
 pub use error::StoreError;
 pub use model::{CityItem, CityValue, DailyRollup, HourlyValue, LatestValue, SourceFilter};
 pub use store::Store;

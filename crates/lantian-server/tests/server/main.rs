@@ -1,0 +1,11 @@
+//! The server's one integration-test binary: pages and locales, the API on port 0 against a
+//! fresh SQLite database (and PostgreSQL under CI=true), accounts and security, and the
+//! authorization matrix.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod api;
+mod harness;
+mod matrix;
+mod render;
+mod security;

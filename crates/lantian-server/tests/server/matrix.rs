@@ -1,0 +1,326 @@
+//! The authorization matrix: every role (and no login) against every endpoint and page built
+//! so far, including objects outside the caller's scope, asserted against the table below.
+
+use crate::harness::Server;
+use lantian_domain::org::Role;
+use lantian_server::Config;
+use serde_json::json;
+
+fn config() -> Config {
+    Config::default()
+}
+
+/// Expected outcome for a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Every role allowed.
+    All,
+    /// Allowed for these roles, 403 for the others.
+    Only(&'static [Role]),
+    /// Everyone allowed except the grid roles, who get 403 `out_of_scope`.
+    NotGridRoles,
+    /// Refused for every role (403).
+    Nobody,
+}
+
+const GRID: [Role; 2] = [Role::GridChief, Role::GridWorker];
+const ADMIN: &[Role] = &[Role::Admin];
+const INGESTERS: &[Role] = &[Role::Admin, Role::Dispatcher];
+
+/// (method, path template, JSON body, success status, expected). `{own}`/`{foreign}` are
+/// stations in / outside the grid roles' grid, `{own_grid}`/`{foreign_grid}` the grids,
+/// `{district}` the district, `{national}` a national station, `{token}` a token of another
+/// user.
+const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
+    ("GET", "/api/v1/me", None, 200, Want::All),
+    ("GET", "/api/v1/regions", None, 200, Want::All),
+    ("GET", "/api/v1/regions?level=grid", None, 200, Want::All),
+    ("GET", "/api/v1/regions/{own_grid}", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/regions/{foreign_grid}",
+        None,
+        200,
+        Want::NotGridRoles,
+    ),
+    ("GET", "/api/v1/stations", None, 200, Want::All),
+    ("GET", "/api/v1/stations/{own}", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/stations/{foreign}",
+        None,
+        200,
+        Want::NotGridRoles,
+    ),
+    ("GET", "/api/v1/stations/{own}/latest", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/stations/{foreign}/latest",
+        None,
+        200,
+        Want::NotGridRoles,
+    ),
+    (
+        "GET",
+        "/api/v1/readings?station={own}&pollutant=PM2.5&from=2025-01-31T00:00:00Z&to=2025-02-01T00:00:00Z",
+        None,
+        200,
+        Want::All,
+    ),
+    (
+        "GET",
+        "/api/v1/readings?station={foreign}&pollutant=PM2.5&from=2025-01-31T00:00:00Z&to=2025-02-01T00:00:00Z",
+        None,
+        200,
+        Want::NotGridRoles,
+    ),
+    (
+        "GET",
+        "/api/v1/aqi?station={own}&from=2025-01-30&to=2025-01-31",
+        None,
+        200,
+        Want::All,
+    ),
+    (
+        "GET",
+        "/api/v1/aqi?station={foreign}&from=2025-01-30&to=2025-01-31",
+        None,
+        200,
+        Want::NotGridRoles,
+    ),
+    (
+        "GET",
+        "/api/v1/aqi?area={own_grid}&from=2025-01-30&to=2025-01-31",
+        None,
+        200,
+        Want::All,
+    ),
+    (
+        "GET",
+        "/api/v1/aqi?area={district}&from=2025-01-30&to=2025-01-31",
+        None,
+        200,
+        Want::NotGridRoles,
+    ),
+    ("GET", "/api/v1/targets?year=2025", None, 200, Want::All),
+    ("GET", "/api/v1/sources", None, 200, Want::All),
+    ("GET", "/api/v1/users", None, 200, Want::Only(ADMIN)),
+    (
+        "POST",
+        "/api/v1/users",
+        Some(
+            r#"{"login":"new-{role}","display_name":"n","password":"long enough","role":"leader"}"#,
+        ),
+        200,
+        Want::Only(ADMIN),
+    ),
+    ("GET", "/api/v1/tokens", None, 200, Want::All),
+    (
+        "POST",
+        "/api/v1/tokens",
+        Some(r#"{"label":"r","scopes":["read"]}"#),
+        200,
+        Want::All,
+    ),
+    (
+        "POST",
+        "/api/v1/tokens",
+        Some(r#"{"label":"i","scopes":["ingest"]}"#),
+        200,
+        Want::Only(INGESTERS),
+    ),
+    (
+        "POST",
+        "/api/v1/tokens",
+        Some(r#"{"label":"a","scopes":["admin"]}"#),
+        200,
+        Want::Only(ADMIN),
+    ),
+    (
+        "DELETE",
+        "/api/v1/tokens/{token}",
+        None,
+        204,
+        Want::Only(ADMIN),
+    ),
+    // Browser sessions never ingest: that is for device tokens.
+    (
+        "POST",
+        "/api/v1/readings",
+        Some(r#"{"readings":[]}"#),
+        200,
+        Want::Nobody,
+    ),
+    ("GET", "/", None, 200, Want::All),
+    ("GET", "/map", None, 200, Want::All),
+    ("GET", "/map?p=PM2.5", None, 200, Want::All),
+    ("GET", "/stations/{own}", None, 200, Want::All),
+    (
+        "GET",
+        "/stations/{own}?days=30&lang=en",
+        None,
+        200,
+        Want::All,
+    ),
+    ("GET", "/stations/{foreign}", None, 200, Want::NotGridRoles),
+];
+
+fn fill(s: &Server, t: &str, role: &str, token: i64) -> String {
+    t.replace("{own_grid}", &s.fx.own_grid)
+        .replace("{foreign_grid}", &s.fx.foreign_grid)
+        .replace("{own}", &s.fx.own_station)
+        .replace("{foreign}", &s.fx.foreign_station)
+        .replace("{district}", &s.fx.district)
+        .replace("{national}", &s.fx.national_station)
+        .replace("{token}", &token.to_string())
+        .replace("{role}", role)
+}
+
+async fn every_role_against_every_endpoint(s: &Server) {
+    // A token owned by the leader: the "foreign object" of the token endpoints.
+    let mut owner = s.login(Role::Leader).await;
+    let foreign_token = owner
+        .post_json(
+            "/api/v1/tokens",
+            &json!({"label": "theirs", "scopes": ["read"]}),
+        )
+        .await
+        .json()["info"]["id"]
+        .as_i64()
+        .unwrap();
+    let mut failures = Vec::new();
+    for role in Role::ALL {
+        let mut c = s.login(role).await;
+        for &(method, path, body, ok, want) in MATRIX {
+            let path = fill(s, path, &role.code().replace('_', "-"), foreign_token);
+            let r = match (method, body) {
+                ("GET", _) => c.get(&path).await,
+                ("DELETE", _) => c.delete(&path).await,
+                (_, Some(b)) => {
+                    let b = fill(s, b, &role.code().replace('_', "-"), foreign_token);
+                    c.post_json(&path, &serde_json::from_str(&b).unwrap()).await
+                }
+                _ => unreachable!(),
+            };
+            let (status, code) = match want {
+                Want::All => (ok, None),
+                Want::Only(roles) if roles.contains(&role) => (ok, None),
+                // The leader owns the foreign token: revoking one's own is allowed.
+                Want::Only(_) if path.starts_with("/api/v1/tokens/") && role == Role::Leader => {
+                    (ok, None)
+                }
+                Want::Only(_) if path.starts_with("/api/v1/tokens/") => (403, Some("out_of_scope")),
+                Want::Only(_) | Want::Nobody => (403, Some("forbidden")),
+                Want::NotGridRoles if GRID.contains(&role) => (403, Some("out_of_scope")),
+                Want::NotGridRoles => (ok, None),
+            };
+            let api = path.starts_with("/api/");
+            let got_code = if api && r.status >= 400 {
+                Some(r.code())
+            } else {
+                None
+            };
+            let code_ok = match (code, &got_code) {
+                (Some(want), Some(got)) => want == got,
+                (Some(_), None) => !api && r.body.contains(code.unwrap_or("")),
+                (None, _) => true,
+            };
+            if r.status != status || !code_ok {
+                failures.push(format!(
+                    "{role:?} {method} {path}: want {status} {code:?}, got {} {}",
+                    r.status,
+                    &r.body[..r.body.len().min(200)]
+                ));
+            }
+        }
+    }
+    // Nobody logged in: 401 everywhere on the API, the login page for pages.
+    let mut anon = s.client();
+    for &(method, path, body, _, _) in MATRIX {
+        let path = fill(s, path, "anon", foreign_token);
+        let r = match (method, body) {
+            ("GET", _) => anon.get(&path).await,
+            ("DELETE", _) => anon.delete(&path).await,
+            (_, Some(b)) => {
+                anon.post_json(&path, &serde_json::from_str(b).unwrap())
+                    .await
+            }
+            _ => unreachable!(),
+        };
+        let ok = if path.starts_with("/api/") {
+            r.status == 401 && r.code() == "unauthenticated"
+        } else {
+            r.status == 303 && r.header("location") == Some("/login")
+        };
+        if !ok {
+            failures.push(format!(
+                "anonymous {method} {path}: got {} {}",
+                r.status, r.body
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Lists are filtered by scope, not only single objects refused.
+async fn lists_show_only_what_the_scope_allows(s: &Server) {
+    let mut worker = s.login(Role::GridWorker).await;
+    let st = worker.get("/api/v1/stations?per_page=1000").await.json();
+    let items = st["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(
+        items.iter().all(|i| i["grid"] == s.fx.own_grid.as_str()),
+        "{st}"
+    );
+    let src = worker.get("/api/v1/sources?per_page=1000").await.json();
+    assert!(
+        src["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["grid"] == s.fx.own_grid.as_str())
+    );
+    assert!(src["total"].as_u64().unwrap() < 200);
+    let regions = worker.get("/api/v1/regions?level=grid").await.json();
+    let grids: Vec<_> = regions["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].clone())
+        .collect();
+    assert_eq!(grids, vec![json!(s.fx.own_grid)]);
+    // The district's targets are public figures for every role.
+    assert!(
+        !worker
+            .get("/api/v1/targets?year=2025")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let mut staff = s.login(Role::UnitStaff).await;
+    let src = staff.get("/api/v1/sources?per_page=1000").await.json();
+    let items = src["items"].as_array().unwrap();
+    assert!(
+        items.iter().all(|i| i["unit"] == s.fx.unit.as_str()),
+        "{src}"
+    );
+    let mut admin = s.login(Role::Admin).await;
+    assert_eq!(
+        admin.get("/api/v1/sources?per_page=1000").await.json()["total"],
+        200
+    );
+    let all = admin.get("/api/v1/stations").await.json();
+    assert_eq!(all["total"], 38);
+}
+
+crate::both_backends!(
+    every_role_against_every_endpoint,
+    lists_show_only_what_the_scope_allows
+);

@@ -1,0 +1,78 @@
+//! Every page renders in both languages with strict undefined; both locale files have the same
+//! keys; user-provided names are escaped.
+
+use lantian_server::pages::sample_context;
+use lantian_server::web::{EN_SOURCE, Lang, PAGES, Web, ZH_SOURCE, parse_locale};
+use std::collections::BTreeSet;
+
+#[test]
+fn locale_files_have_the_same_keys() {
+    let zh = parse_locale("zh-CN.toml", ZH_SOURCE).unwrap();
+    let en = parse_locale("en.toml", EN_SOURCE).unwrap();
+    let zk: BTreeSet<_> = zh.keys().collect();
+    let ek: BTreeSet<_> = en.keys().collect();
+    assert_eq!(
+        zk.symmetric_difference(&ek).collect::<Vec<_>>(),
+        Vec::<&&String>::new(),
+        "keys in one locale file only"
+    );
+    assert!(zh.len() > 100);
+}
+
+#[test]
+fn locale_parser_names_file_and_line() {
+    assert_eq!(
+        parse_locale("x.toml", "a = \"1\"\nb = 2\n").unwrap_err(),
+        "x.toml:2: value of b is not a quoted string"
+    );
+    assert!(
+        parse_locale("x.toml", "a = \"1\"\na = \"2\"")
+            .unwrap_err()
+            .contains("twice")
+    );
+    assert_eq!(
+        parse_locale("x.toml", "# c\n\nk = \"say \\\"hi\\\"\"").unwrap()["k"],
+        "say \"hi\""
+    );
+}
+
+#[test]
+fn every_page_renders_in_both_languages_and_escapes() {
+    let web = Web::new();
+    for lang in Lang::ALL {
+        for page in PAGES {
+            let html = web
+                .render(page, sample_context(page, lang))
+                .unwrap_or_else(|e| panic!("{page} in {}: {e:#}", lang.tag()));
+            assert!(html.contains(&format!("<html lang=\"{}\">", lang.tag())));
+            assert!(
+                !html.contains("<script>alert(1)</script>"),
+                "{page}: unescaped user name"
+            );
+            if page != "login.html" {
+                assert!(html.contains("&lt;script&gt;alert(1)&lt;"), "{page}");
+            }
+            // The nav slots are marked, never faked.
+            if page != "login.html" {
+                assert!(html.contains("data-slot=\"ledger\""), "{page}");
+            }
+        }
+    }
+    let zh = web
+        .render("overview.html", sample_context("overview.html", Lang::Zh))
+        .unwrap();
+    assert!(zh.contains("总览") && zh.contains("&lt;b&gt;站&lt;&#x2f;b&gt;"));
+    let en = web
+        .render("overview.html", sample_context("overview.html", Lang::En))
+        .unwrap();
+    assert!(en.contains("Overview") && !en.contains("总览"));
+}
+
+#[test]
+fn a_missing_translation_fails_the_page() {
+    let web = Web::new();
+    let ctx =
+        minijinja::context! { code => "no_such_code", ..sample_context("error.html", Lang::En) };
+    let err = web.render("error.html", ctx).unwrap_err();
+    assert!(format!("{err:#}").contains("error.no_such_code"), "{err:#}");
+}
