@@ -18,7 +18,7 @@ mkdir -p "$OUT"
 
 echo "== building release binary" >&2
 cargo build --release -q -p lantian-cli
-BIN=target/release/lantian
+BIN=${CARGO_TARGET_DIR:-target}/release/lantian
 
 if [ ! -x .peers/bin/python ]; then
   echo "== setting up .peers (pandas, polars, numpy)" >&2

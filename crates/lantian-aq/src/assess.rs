@@ -226,8 +226,10 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
     if n == 0 {
         return Vec::new();
     }
-    let o3: Vec<Option<f64>> = (0..n).map(|i| s.get(Pollutant::O3, i)).collect();
-    let m8 = hj663::moving_means_8h(&o3);
+    // Only the 17 windows ending 08..24 of each day are read, so they are computed where they
+    // are needed rather than as a moving-mean series of every hour (the same sums, in the
+    // same order, as hj663::moving_means_8h).
+    let o3 = s.values[Pollutant::O3.index()].get(..n).unwrap_or_default();
     let first = s.start.add_hours(shift).day();
     let last = s.start.add_hours(n as i64 - 1 + shift).day();
     let mut out = Vec::with_capacity((last.days() - first.days() + 1) as usize);
@@ -239,11 +241,14 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
         // inside it, and copy into a fixed buffer only at the edges.
         let day = |p: Pollutant| -> Stat {
             let v = s.values[p.index()];
-            let inside = usize::try_from(h1).ok().and_then(|a| v.get(a..a + 24));
+            let inside = usize::try_from(h1)
+                .ok()
+                .and_then(|a| v.get(a..a + 24))
+                .and_then(|d| <&[f64; 24]>::try_from(d).ok());
             match (p, inside) {
-                (Pollutant::O3, Some(d)) => hj663::daily_max_1h_nan(d.iter().copied()),
+                (Pollutant::O3, Some(d)) => hj663::daily_max_1h_of_day(d),
                 (Pollutant::O3, None) => hj663::daily_max_1h(&day_hours(v, h1)),
-                (_, Some(d)) => hj663::daily_mean_nan(d.iter().copied()),
+                (_, Some(d)) => hj663::daily_mean_of_day(d),
                 (_, None) => hj663::daily_mean(&day_hours(v, h1)),
             }
         };
@@ -252,14 +257,11 @@ pub fn daily_with(choice: RuleChoice, s: &Series<'_>, boundary: DayBoundary) -> 
             stats[p.index()] = day(p);
         }
         // Windows ending 08:00 … 24:00 (HJ 663 §6.1.2).
-        let windows: [Option<f64>; 17] = std::array::from_fn(|k| {
-            let i = h1 + 7 + k as i64;
-            if i < 0 {
-                None
-            } else {
-                m8.get(i as usize).copied().flatten()
-            }
-        });
+        let inside = usize::try_from(h1).ok().and_then(|a| o3.get(a..a + 24));
+        let windows = match inside.and_then(|d| <&[f64; 24]>::try_from(d).ok()) {
+            Some(day) => hj663::windows_8h_of_day(day),
+            None => std::array::from_fn(|k| hj663::mean_8h_ending(o3, h1 + 7 + k as i64)),
+        };
         stats[Pollutant::O3.index()] = hj663::o3_daily_max_8h(&windows);
         let o3_1h_max = day(Pollutant::O3);
         out.push(DayRecord::new(d, choice.on(d), stats, o3_1h_max));

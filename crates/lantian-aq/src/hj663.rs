@@ -85,6 +85,63 @@ pub fn daily_mean_nan(hours: impl IntoIterator<Item = f64>) -> Stat {
     }
 }
 
+/// [`daily_mean_nan`] of one whole day, the same `Stat` bit for bit. It runs for every
+/// station-day and pollutant, so it has no branch on the data: an invalid hour adds −0.0, the
+/// exact identity of IEEE addition (a sum that starts at +0.0 never becomes −0.0), and counts
+/// nothing.
+pub fn daily_mean_of_day(day: &[f64; 24]) -> Stat {
+    let mut n = 0u32;
+    let mut sum = 0.0;
+    let mut odd = false;
+    for &x in day {
+        let ok = x.is_finite() && x >= 0.0;
+        n += u32::from(ok);
+        sum += if ok { x } else { -0.0 };
+        odd |= !ok && !x.is_nan();
+    }
+    let flags = if odd {
+        Flags::EMPTY.with(Flag::InvalidInput)
+    } else {
+        Flags::EMPTY
+    };
+    let capture = Capture::new(n, 24);
+    if n >= DAILY_MIN_HOURS {
+        Stat {
+            value: Some(sum / f64::from(n)),
+            capture,
+            flags,
+        }
+    } else {
+        Stat {
+            value: None,
+            capture,
+            flags: flags.with(Flag::InsufficientData),
+        }
+    }
+}
+
+/// [`daily_max_1h_nan`] of one whole day, without branches on the data (an invalid hour
+/// counts nothing and offers −∞, which never wins a `max`).
+pub fn daily_max_1h_of_day(day: &[f64; 24]) -> Stat {
+    let mut n = 0u32;
+    let mut max = f64::NEG_INFINITY;
+    for &x in day {
+        let ok = x.is_finite() && x >= 0.0;
+        n += u32::from(ok);
+        max = max.max(if ok { x } else { f64::NEG_INFINITY });
+    }
+    let capture = Capture::new(n, 24);
+    if n >= DAILY_MIN_HOURS {
+        Stat {
+            value: Some(max),
+            capture,
+            flags: Flags::EMPTY,
+        }
+    } else {
+        Stat::invalid(capture)
+    }
+}
+
 /// O3 daily maximum 1 h value: the largest valid hourly value of the day, valid with ≥ 20
 /// hourly values (the daily rule of GB 3095 Table 4, as the peers apply it).
 pub fn daily_max_1h(hours: &[Option<f64>]) -> Stat {
@@ -136,6 +193,33 @@ pub fn moving_means_8h(series: &[Option<f64>]) -> Vec<Option<f64>> {
         }
     }
     out
+}
+
+/// The 8 h moving mean ending at index `i` of the NaN-coded hourly series `v`: what
+/// [`moving_means_8h`] gives at `i` (the same sum in the same order), `None` outside the
+/// series or for `i < 7`. For callers that need a few windows rather than every hour.
+pub fn mean_8h_ending(v: &[f64], i: i64) -> Option<f64> {
+    let i = usize::try_from(i).ok().filter(|i| *i >= 7)?;
+    let window = v.get(i - 7..=i)?;
+    let ok = |x: &f64| x.is_finite() && *x >= 0.0;
+    let n = window.iter().filter(|x| ok(x)).count() as u32;
+    (n >= WINDOW_8H_MIN_HOURS)
+        .then(|| window.iter().copied().filter(ok).sum::<f64>() / f64::from(n))
+}
+
+/// The 17 8 h means whose windows end at 08:00 … 24:00 of a day (HJ 663 §6.1.2), from the
+/// day's hourly values 01..24 (NaN-coded): [`mean_8h_ending`] at each of those hours, which all
+/// lie inside the day. Runs for every station-day, so it is branch-free: an invalid hour adds
+/// −0.0, the exact identity of IEEE addition, which keeps each sum bit for bit the one of the
+/// valid values alone (summed from −0.0, as `Iterator::sum` does).
+pub fn windows_8h_of_day(day: &[f64; 24]) -> [Option<f64>; 17] {
+    let ok = day.map(|x| x.is_finite() && x >= 0.0);
+    let vals: [f64; 24] = std::array::from_fn(|i| if ok[i] { day[i] } else { -0.0 });
+    std::array::from_fn(|k| {
+        let n = ok[k..k + 8].iter().filter(|v| **v).count() as u32;
+        let sum = vals[k..k + 8].iter().fold(-0.0, |s, x| s + x);
+        (n >= WINDOW_8H_MIN_HOURS).then(|| sum / f64::from(n))
+    })
 }
 
 /// O3 daily maximum 8 h mean (日最大8小时平均, GB 3095—2026 §3.9) from the 17 8 h means whose
@@ -256,6 +340,71 @@ mod tests {
         assert_eq!(m[7], None);
         assert_eq!(m[9], None); // window 2..=9: hours 2, 3, 4 missing → 5 valid
         assert_eq!(m[11], Some(8.0)); // window 4..=11: 7 valid
+    }
+
+    #[test]
+    fn mean_8h_ending_is_the_moving_mean() {
+        // Gaps, negatives and NaN in a deterministic pattern; every index, and past both ends.
+        let v: Vec<f64> = (0..200u32)
+            .map(|i| match (i * 7919) % 11 {
+                0 | 1 => f64::NAN,
+                2 => -1.0,
+                k => f64::from(i % 37) * 1.1 + f64::from(k) / 3.0,
+            })
+            .collect();
+        let m = moving_means_8h(&v.iter().map(|x| Some(*x)).collect::<Vec<_>>());
+        assert!(m.iter().filter(|x| x.is_some()).count() > 50);
+        for i in -3..210i64 {
+            let want = usize::try_from(i)
+                .ok()
+                .and_then(|i| m.get(i).copied().flatten());
+            assert_eq!(mean_8h_ending(&v, i), want, "{i}");
+        }
+        // A day's 17 windows, at every offset; -0.0 keeps its sign through the sums.
+        let mut v = v;
+        v[40..48].fill(-0.0);
+        for a in 0..v.len() - 24 {
+            let day: [f64; 24] = v[a..a + 24].try_into().unwrap();
+            let got = windows_8h_of_day(&day);
+            for (k, g) in got.iter().enumerate() {
+                let want = mean_8h_ending(&v, (a + 7 + k) as i64);
+                assert_eq!(g.map(f64::to_bits), want.map(f64::to_bits), "{a} {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn whole_day_stats_are_the_general_ones() {
+        let pick = |i: u32| match i.wrapping_mul(2_654_435_761) % 13 {
+            0 => f64::NAN,
+            1 => -2.0,
+            2 => -0.0,
+            3 => f64::INFINITY,
+            4 => 0.0,
+            k => f64::from(i % 97) * 0.7 + f64::from(k),
+        };
+        for start in 0..400u32 {
+            // Days from mostly missing to whole, so both sides of the 20-hour rule occur.
+            let day: [f64; 24] = std::array::from_fn(|h| {
+                let i = start * 24 + h as u32;
+                if (h as u32) < start % 9 {
+                    pick(i)
+                } else {
+                    1.5 + f64::from(i % 300)
+                }
+            });
+            let bits = |s: Stat| (s.value.map(f64::to_bits), s.capture, s.flags);
+            assert_eq!(
+                bits(daily_mean_of_day(&day)),
+                bits(daily_mean_nan(day)),
+                "{start}"
+            );
+            assert_eq!(
+                bits(daily_max_1h_of_day(&day)),
+                bits(daily_max_1h_nan(day)),
+                "{start}"
+            );
+        }
     }
 
     #[test]

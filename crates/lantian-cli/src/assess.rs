@@ -35,7 +35,8 @@ pub(crate) fn run(a: &AssessArgs) -> anyhow::Result<Vec<u8>> {
         if a.daily {
             daily_table(&units, &days, lang)
         } else {
-            summary_table(&units, &days, choice, &dust, lang)
+            let sums = par_map(&days, common.threads, |ds| summarize(ds, choice, &dust));
+            summary_table(&units, &days, &sums, choice, lang)
         }
     };
     Ok(table.render(a.output.format, lang))
@@ -76,12 +77,12 @@ pub(crate) fn unit_days(
         let per: Vec<Vec<DayRecord>> = u
             .columns
             .iter()
-            .map(|&c| assess::daily_with(choice, &l.series(c, window), boundary))
+            .map(|&c| assess::daily_with(choice, &l.series(c, window).view(), boundary))
             .collect();
         let refs: Vec<&[DayRecord]> = per.iter().map(Vec::as_slice).collect();
         assess::area_daily(choice, &refs)
     } else {
-        assess::daily_with(choice, &l.series(u.columns[0], window), boundary)
+        assess::daily_with(choice, &l.series(u.columns[0], window).view(), boundary)
     }
 }
 
@@ -91,7 +92,8 @@ fn unit_hours(l: &Loaded, u: &Unit, window: (usize, usize), choice: RuleChoice) 
         // (lantian_aq::assess::area_hourly_value); under the 2012 rules the AQI of those
         // rounded values with IAQIs rounded half up, as CNEMC did; under 2026, the standard.
         let len = window.1 - window.0;
-        let series: Vec<Series<'_>> = u.columns.iter().map(|&c| l.series(c, window)).collect();
+        let bufs: Vec<_> = u.columns.iter().map(|&c| l.series(c, window)).collect();
+        let series: Vec<Series<'_>> = bufs.iter().map(|b| b.view()).collect();
         let cols: Vec<Vec<f64>> = Pollutant::ALL
             .iter()
             .map(|&p| {
@@ -117,12 +119,18 @@ fn unit_hours(l: &Loaded, u: &Unit, window: (usize, usize), choice: RuleChoice) 
         };
         assess::hourly_rounded(choice, &s, rounding)
     } else {
-        assess::hourly(choice, &l.series(u.columns[0], window))
+        assess::hourly(choice, &l.series(u.columns[0], window).view())
     }
 }
 
+/// Whether rows name a city (areas, or columns without station names) or a station; decided
+/// once per table, not per row (a table of hourly rows has 1.5 M of them).
+fn city_ids(units: &[Unit]) -> bool {
+    units.iter().any(|u| u.is_area) || units.iter().all(|u| u.name.is_empty())
+}
+
 fn id_cols(units: &[Unit]) -> Vec<Col> {
-    if units.iter().any(|u| u.is_area) || units.iter().all(|u| u.name.is_empty()) {
+    if city_ids(units) {
         vec![
             col("city", "城市", "city"),
             col("province", "省份", "province"),
@@ -136,8 +144,8 @@ fn id_cols(units: &[Unit]) -> Vec<Col> {
     }
 }
 
-fn id_cells(units: &[Unit], u: &Unit) -> Vec<Cell> {
-    if units.iter().any(|u| u.is_area) || units.iter().all(|u| u.name.is_empty()) {
+fn id_cells(city_ids: bool, u: &Unit) -> Vec<Cell> {
+    if city_ids {
         vec![Cell::text(&u.city), Cell::text(&u.province)]
     } else {
         vec![
@@ -219,6 +227,7 @@ fn hourly_table(
 ) -> Table {
     let mut cols = vec![col("time", "时间", "time")];
     cols.extend(id_cols(units));
+    let ids = city_ids(units);
     cols.extend(conc_cols());
     cols.extend(LEVEL_COLS);
     cols.push(col("flags", "标记", "flags"));
@@ -226,7 +235,7 @@ fn hourly_table(
     for u in units {
         for h in unit_hours(l, u, window, choice) {
             let mut r = vec![Cell::text(h.hour.to_string())];
-            r.extend(id_cells(units, u));
+            r.extend(id_cells(ids, u));
             r.extend(
                 Pollutant::ALL
                     .iter()
@@ -252,6 +261,7 @@ fn decimals(p: Pollutant) -> u32 {
 fn daily_table(units: &[Unit], days: &[Vec<DayRecord>], lang: Lang) -> Table {
     let mut cols = vec![col("date", "日期", "date")];
     cols.extend(id_cols(units));
+    let ids = city_ids(units);
     cols.extend([
         col("so2", "SO2", "SO2"),
         col("no2", "NO2", "NO2"),
@@ -267,7 +277,7 @@ fn daily_table(units: &[Unit], days: &[Vec<DayRecord>], lang: Lang) -> Table {
     for (u, ds) in units.iter().zip(days) {
         for d in ds {
             let mut r = vec![Cell::text(d.date.to_string())];
-            r.extend(id_cells(units, u));
+            r.extend(id_cells(ids, u));
             for p in Pollutant::DAILY_MEAN {
                 r.push(Cell::opt(d.value(p), decimals(p)));
             }
@@ -296,11 +306,12 @@ pub(crate) fn summarize(days: &[DayRecord], choice: RuleChoice, dust: &[Date]) -
 fn summary_table(
     units: &[Unit],
     days: &[Vec<DayRecord>],
+    sums: &[PeriodSummary],
     choice: RuleChoice,
-    dust: &[Date],
     lang: Lang,
 ) -> Table {
     let mut cols = id_cols(units);
+    let ids = city_ids(units);
     let is_area = units.iter().any(|u| u.is_area);
     if is_area {
         cols.push(col("stations", "站点数", "stations"));
@@ -320,9 +331,8 @@ fn summary_table(
         col("max_index", "最大单项指数", "max_index"),
     ]);
     let mut rows = Vec::new();
-    for (u, ds) in units.iter().zip(days) {
-        let s = summarize(ds, choice, dust);
-        let mut r = id_cells(units, u);
+    for (u, s) in units.iter().zip(sums) {
+        let mut r = id_cells(ids, u);
         if is_area {
             r.push(Cell::Int(u.columns.len() as i64));
         }

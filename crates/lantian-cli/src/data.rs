@@ -199,23 +199,33 @@ impl Loaded {
         (i0, i1.max(i0))
     }
 
-    /// The six series of column `col` over the window.
-    pub(crate) fn series(&self, col: usize, (i0, i1): (usize, usize)) -> Series<'_> {
-        let s = |p: Pollutant| {
+    /// The six series of column `col` over the window, decoded from the stored codes.
+    pub(crate) fn series(&self, col: usize, (i0, i1): (usize, usize)) -> SeriesBuf {
+        let mut values: [Vec<f64>; 6] = Default::default();
+        for p in Pollutant::ALL {
             self.data
-                .series(RowType::hourly(p), col)
-                .map_or(&[][..], |v| &v[i0..i1])
-        };
-        Series {
+                .series_into(RowType::hourly(p), col, i0..i1, &mut values[p.index()]);
+        }
+        SeriesBuf {
             start: self.data.hour_at(i0),
-            values: [
-                s(Pollutant::So2),
-                s(Pollutant::No2),
-                s(Pollutant::Pm10),
-                s(Pollutant::Co),
-                s(Pollutant::O3),
-                s(Pollutant::Pm25),
-            ],
+            values,
+        }
+    }
+}
+
+/// The six hourly series of one column over a window, owned; [`SeriesBuf::view`] is what
+/// `lantian_aq::assess` takes.
+pub(crate) struct SeriesBuf {
+    start: HourStamp,
+    values: [Vec<f64>; 6],
+}
+
+impl SeriesBuf {
+    /// As the science crate takes it.
+    pub(crate) fn view(&self) -> Series<'_> {
+        Series {
+            start: self.start,
+            values: self.values.each_ref().map(Vec::as_slice),
         }
     }
 }

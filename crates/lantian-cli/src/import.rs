@@ -229,7 +229,7 @@ async fn cnemc_sites<S: Store>(
         let series = |p: Pollutant| -> Vec<Option<f64>> {
             data.series(RowType::hourly(p), col)
                 .map_or_else(Vec::new, |v| {
-                    v.iter().map(|x| x.is_finite().then_some(*x)).collect()
+                    v.into_iter().map(|x| x.is_finite().then_some(x)).collect()
                 })
         };
         let all: [Vec<Option<f64>>; 6] = Pollutant::ALL.map(series);
@@ -277,9 +277,7 @@ async fn cnemc_sites<S: Store>(
                 for (k, (col, code)) in cols.iter().enumerate() {
                     for p in Pollutant::ALL {
                         let Some(v) = data
-                            .series(RowType::hourly(p), *col)
-                            .and_then(|s| s.get(h))
-                            .copied()
+                            .value(RowType::hourly(p), *col, h)
                             .filter(|v| v.is_finite())
                         else {
                             continue;

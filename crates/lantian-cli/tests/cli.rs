@@ -82,9 +82,10 @@ fn check_hourly(dir: &Path) -> HourlyCheck {
     };
     for col in 0..d.columns.len() {
         let s = |p: Pollutant| d.series(RowType::hourly(p), col).unwrap();
+        let values = Pollutant::ALL.map(s);
         let series = Series {
             start: d.start,
-            values: Pollutant::ALL.map(s),
+            values: values.each_ref().map(Vec::as_slice),
         };
         let official = d.series(RowType::Aqi, col).unwrap();
         for rec in assess::hourly(RuleChoice::Fixed(RuleSet::Y2012), &series) {
@@ -222,15 +223,15 @@ fn check_cities(sites: &Path, cities: &Path) -> CityCheck {
             else {
                 continue;
             };
-            let published_aqi = c.series(RowType::Aqi, ci).unwrap()[h];
+            let published_aqi = c.value(RowType::Aqi, ci, h).unwrap();
             let mut ok = true;
             let mut any = false;
             let mut conc = HourlyInputs::default();
             for p in Pollutant::ALL {
-                let published = c.series(RowType::hourly(p), ci).unwrap()[h];
+                let published = c.value(RowType::hourly(p), ci, h).unwrap();
                 let values = || {
                     cols.iter()
-                        .map(|&col| s.series(RowType::hourly(p), col).unwrap()[sh])
+                        .map(|&col| s.value(RowType::hourly(p), col, sh).unwrap())
                 };
                 let ours = if p == Pollutant::Co {
                     assess::area_hourly_mean(values())
@@ -516,7 +517,8 @@ fn compare_with_peer(sites: &Path, peer_csv: &Path) -> (usize, Vec<String>) {
 fn explained_by_peer_edge(sites: &Path, station: &str, peer_csv: &Path) -> bool {
     let d = read_hourly(&[sites.to_owned()], RowTypes::HOURLY_POLLUTANTS, 2).unwrap();
     let col = d.column(station).unwrap();
-    let s = |p: Pollutant| d.series(RowType::hourly(p), col).unwrap();
+    let values = Pollutant::ALL.map(|p| d.series(RowType::hourly(p), col).unwrap());
+    let s = |p: Pollutant| values[p.index()].as_slice();
     let last = (0..d.hours)
         .rev()
         .find(|&i| Pollutant::ALL.iter().any(|&q| s(q)[i].is_finite()))
