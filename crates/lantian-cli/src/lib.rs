@@ -11,12 +11,14 @@
 //! and column; the exit code is 2 for bad input or usage, 1 for anything else.
 
 mod assess;
+mod bench_ledger;
 mod cli;
 mod data;
 mod db;
 mod demo;
 mod import;
 mod ingest_cmd;
+mod ledger_cmd;
 mod output;
 mod rank;
 mod serve;
@@ -83,6 +85,14 @@ pub fn run(cli: &Cli) -> anyhow::Result<Vec<u8>> {
         Command::Openapi { output } => (
             format!("{}\n", lantian_server::openapi().to_pretty_json()?).into_bytes(),
             output.clone(),
+        ),
+        Command::Audit(a) => (
+            runtime()?.block_on(ledger_cmd::audit(a))?.into_bytes(),
+            None,
+        ),
+        Command::Ledger(l) => (
+            runtime()?.block_on(ledger_cmd::ledger(l))?.into_bytes(),
+            None,
         ),
         Command::Bench(b) => (runtime()?.block_on(run_bench(b))?.into_bytes(), None),
     };
@@ -212,7 +222,30 @@ async fn run_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
 }
 
 async fn run_bench(b: &cli::BenchArgs) -> anyhow::Result<String> {
-    let cli::BenchWhat::Mqtt { broker, messages } = &b.what;
-    let r = lantian_ingest::mqtt::bench_throughput(broker, *messages).await?;
-    Ok(format!("{}\n", serde_json::to_string_pretty(&r)?))
+    match &b.what {
+        cli::BenchWhat::Mqtt { broker, messages } => {
+            let r = lantian_ingest::mqtt::bench_throughput(broker, *messages).await?;
+            Ok(format!("{}\n", serde_json::to_string_pretty(&r)?))
+        }
+        cli::BenchWhat::Ledger {
+            db,
+            problems,
+            log,
+            queries,
+            no_fill,
+            seed,
+        } => {
+            let opts = bench_ledger::Opts {
+                problems: *problems,
+                log: *log,
+                queries: *queries,
+                fill: !*no_fill,
+                seed: *seed,
+            };
+            let store = Db::open(&db.db).await?;
+            let out = with_store!(&store, |s| bench_ledger::run(s, &opts).await);
+            store.close().await;
+            out
+        }
+    }
 }

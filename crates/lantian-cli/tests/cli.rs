@@ -1238,3 +1238,86 @@ fn openapi_command_writes_the_servers_document() {
         serde_json::to_value(lantian_server::openapi()).unwrap()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The audit log and the ledger's scheduler, end to end on SQLite (the tamper tests of both
+// backends are in the store's conformance suite).
+
+mod audit {
+    use super::*;
+    use lantian_store_sqlite::SqliteStore;
+
+    fn fails(args: &[&str]) -> String {
+        let mut v = vec!["lantian"];
+        v.extend_from_slice(args);
+        let cli = lantian_cli::Cli::try_parse_from(&v).unwrap();
+        format!("{:#}", lantian_cli::run(&cli).unwrap_err())
+    }
+
+    #[test]
+    fn verify_anchor_escalate_and_a_tampered_entry() {
+        let dir = tempdir("audit");
+        let db = dir.0.join("ledger.sqlite");
+        let db = p(&db);
+        let out = run(&[
+            "bench",
+            "ledger",
+            "--db",
+            db,
+            "--problems",
+            "40",
+            "--log",
+            "300",
+            "--queries",
+            "5",
+        ]);
+        assert!(out.contains("chain holds"), "{out}");
+        let ok = run(&["audit", "verify", "--db", db]);
+        assert!(ok.starts_with("audit log OK: "), "{ok}");
+        assert!(ok.contains(" records verified in "), "{ok}");
+        let anchor = run(&["audit", "anchor", "--day", "2025-03-01", "--db", db]);
+        assert!(anchor.starts_with("2025-03-01 entries="), "{anchor}");
+        assert!(anchor.trim_end().len() > 64, "{anchor}");
+        // The scheduler at a fixed instant: everything still open is long overdue by then.
+        let esc = run(&[
+            "ledger",
+            "escalate",
+            "--now",
+            "2026-03-02T09:00:00+08:00",
+            "--db",
+            db,
+        ]);
+        assert!(esc.starts_with("escalation at 2026-03-02"), "{esc}");
+        assert!(esc.contains("→ 问责"), "{esc}");
+        let again = run(&[
+            "ledger",
+            "escalate",
+            "--now",
+            "2026-03-02T09:00:00+08:00",
+            "--db",
+            db,
+        ]);
+        assert!(again.contains(", 0 escalated"), "{again}");
+        assert!(run(&["audit", "verify", "--db", db]).starts_with("audit log OK: "));
+        // Someone with the file edits entry 17: verify fails (exit 1) and names it.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let s = SqliteStore::open(db).await.unwrap();
+            sqlx::raw_sql(
+                "DROP TRIGGER audit_log_no_update; \
+                 UPDATE audit_log SET actor = 'mallory' WHERE seq = 17",
+            )
+            .execute(s.pool())
+            .await
+            .unwrap();
+            s.close().await;
+        });
+        let e = fails(&["audit", "verify", "--db", db]);
+        assert!(e.contains("log entry 17 does not match its hash"), "{e}");
+        let code = lantian_cli::main_with_args(["lantian", "audit", "verify", "--db", db]);
+        assert_eq!(code, std::process::ExitCode::FAILURE);
+    }
+}

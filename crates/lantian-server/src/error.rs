@@ -31,6 +31,9 @@ pub enum ErrorCode {
     InvalidParameter,
     /// The write conflicts with what is stored (409).
     Conflict,
+    /// The ledger's rules refused the transition: wrong state, role, scope or missing
+    /// evidence (422); nothing was written.
+    TransitionRefused,
     /// The server or the database failed (500).
     Internal,
 }
@@ -49,6 +52,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::InvalidParameter => "invalid_parameter",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::TransitionRefused => "transition_refused",
             ErrorCode::Internal => "internal",
         }
     }
@@ -65,6 +69,7 @@ impl ErrorCode {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::InvalidParameter => StatusCode::BAD_REQUEST,
             ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::TransitionRefused => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,6 +122,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict { .. } => ApiError::new(ErrorCode::Conflict, e.to_string()),
             StoreError::Invalid(m) => ApiError::new(ErrorCode::InvalidParameter, m),
+            StoreError::Refused(r) => ApiError::new(ErrorCode::TransitionRefused, r.to_string()),
             StoreError::Backend(m) => {
                 tracing::error!("store: {m}");
                 ApiError::new(

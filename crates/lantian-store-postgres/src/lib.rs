@@ -6,6 +6,10 @@
 //! `daily_rollup` inside it: a reader sees the hourly values and their derived tables of the
 //! same commit. The schema is the migrations of `migrations/`, run on connect; migrations are
 //! only ever added.
+//! The problem ledger and the audit log (`lantian_store::ledger::LedgerStore`, module `ledger`,
+//! migration `0002_ledger.sql`) follow the same rule: a transition, its log entry, the moved
+//! `audit_head` (locked `FOR UPDATE`, so appends serialise) and its notifications commit
+//! together; `audit_log` refuses UPDATE, DELETE and TRUNCATE by trigger.
 //!
 //! # Speed
 //! [`Store::import_hourly`] streams the batch with binary `COPY … FROM STDIN`: straight into
@@ -26,6 +30,7 @@
 mod accounts;
 mod cities;
 mod error;
+mod ledger;
 mod meta;
 mod readings;
 

@@ -102,6 +102,35 @@ async fn harness(name: &str, test: impl AsyncFnOnce(&PgStore)) {
 
 lantian_store::conformance_tests!(harness);
 
+/// Run one SQL statement on the store's pool (the tamper tests' "someone with database access").
+async fn raw_sql(s: &PgStore, sql: &str) -> Result<(), String> {
+    // SQLite's blob literal X'…' → decode('…', 'hex').
+    let mut pg = String::new();
+    let mut rest = sql;
+    while let Some(i) = rest.find("X'") {
+        let (head, tail) = rest.split_at(i);
+        let end = tail[2..].find('\'').unwrap() + 2;
+        pg.push_str(head);
+        pg.push_str(&format!("decode('{}', 'hex')", &tail[2..end]));
+        rest = &tail[end + 1..];
+    }
+    pg.push_str(rest);
+    sqlx::raw_sql(AssertSqlSafe(pg))
+        .execute(s.pool())
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Switch the append-only triggers off, as an attacker with the owner's rights would.
+async fn unprotect(s: &PgStore) {
+    raw_sql(s, "ALTER TABLE audit_log DISABLE TRIGGER USER")
+        .await
+        .unwrap();
+}
+
+lantian_store::ledger_conformance_tests!(harness, raw_sql, unprotect);
+
 /// Import speed: 2000 stations × 170 hours × 6 pollutants (about 2 M values) in batches of
 /// `$LANTIAN_BENCH_BATCH` (default 100 000) values, with `import_hourly` (COPY) and with
 /// `upsert_hourly` (UNNEST), each into a fresh database. Run in release.

@@ -6,6 +6,10 @@
 //! upgrade), and every hourly write updates `latest_value` and `daily_rollup` inside it: a
 //! reader sees the hourly values and their derived tables of the same commit. The schema is
 //! the migrations of `migrations/`, run on open; migrations are only ever added.
+//! The problem ledger and the audit log (`lantian_store::ledger::LedgerStore`, module `ledger`,
+//! migration `0002_ledger.sql`) follow the same rule: a transition, its log entry, the moved
+//! `audit_head` and its notifications commit together; `audit_log` refuses UPDATE and DELETE by
+//! trigger.
 //!
 //! # Speed
 //! The hot path is [`Store::import_hourly`] (the same code as `upsert_hourly`):
@@ -30,6 +34,7 @@
 mod accounts;
 mod cities;
 mod error;
+mod ledger;
 mod meta;
 mod readings;
 

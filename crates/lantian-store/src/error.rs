@@ -25,6 +25,10 @@ pub enum StoreError {
     /// capture), refused before anything was written.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The ledger's transition function refused the action (wrong state, role or scope, a
+    /// rule); nothing was written.
+    #[error("refused: {0}")]
+    Refused(#[from] lantian_domain::ledger::TransitionError),
     /// The database or the connection failed (I/O, a broken connection, a corrupt row).
     #[error("storage backend: {0}")]
     Backend(String),

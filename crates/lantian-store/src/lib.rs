@@ -10,6 +10,13 @@
 //! that same transaction, so readers never compute them per request and never see them out of
 //! step with the hourly values (issue #3, "kept up to date on write").
 //!
+//! The problem ledger and the audit log ([`ledger::LedgerStore`], a trait of its own) add: a
+//! problem's row changes only through `apply`, which runs the domain's one transition function
+//! and writes the row and its log entry in one transaction (optimistically: the row's `seq` must
+//! still be the one read); the log is append-only and hash-chained, and every record carries the
+//! hash of the entry that last wrote it, so `ledger::verify` names the first entry or record that
+//! was edited, deleted or reordered behind the store's back.
+//!
 //! # Conventions shared by the backends
 //! - Instants are `BIGINT` Unix seconds ([`Timestamp`]); an hourly value is keyed by the END of
 //!   its hour, which must be a whole hour (`hour % 3600 == 0`).
@@ -56,7 +63,10 @@ pub mod backend;
 pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod conformance_ledger;
 mod error;
+pub mod ledger;
 mod model;
 pub mod rows;
 mod store;
