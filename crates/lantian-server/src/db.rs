@@ -2,14 +2,21 @@
 //! OpenAPI paths are not generic. Every method is one `match` that forwards to the backend.
 
 use lantian_aq::{Date, Pollutant};
+use lantian_domain::calendar::Calendar;
+use lantian_domain::ledger::{Action, Actor, Problem};
 use lantian_domain::org::{Person, Unit};
 use lantian_domain::reading::{Origin, RawReading};
 use lantian_domain::region::{Region, Responsibility};
 use lantian_domain::source::Source;
 use lantian_domain::station::Station;
 use lantian_domain::target::Target;
+use lantian_domain::{PersonId, SourceId};
 use lantian_domain::{StationCode, Timestamp};
 use lantian_store::accounts::{NewSession, NewUser, Session, SessionKind, User};
+use lantian_store::ledger::{
+    Anchor, Evidence, Hash, ImportedProblem, LedgerStore, LogEntry, NewEntry, NewProblem,
+    Notification, Page, ProblemFilter, ProblemPage, RecordRow,
+};
 use lantian_store::{
     AccountStore, CityItem, CityValue, DailyRollup, HourlyValue, LatestValue, SourceFilter, Store,
     StoreError,
@@ -209,5 +216,84 @@ impl AccountStore for Db {
         now: Timestamp,
     ) -> Result<u64, StoreError> {
         fwd!(self, s => s.revoke_sessions_of(user, kind, now).await)
+    }
+}
+
+impl LedgerStore for Db {
+    async fn create_problem(
+        &self,
+        new: &NewProblem,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<Problem, StoreError> {
+        fwd!(self, s => s.create_problem(new, actor, now).await)
+    }
+    async fn apply(
+        &self,
+        id: u64,
+        expected_seq: Option<u64>,
+        action: Action,
+        actor: &Actor,
+        now: Timestamp,
+        cal: &Calendar,
+    ) -> Result<Problem, StoreError> {
+        fwd!(self, s => s.apply(id, expected_seq, action, actor, now, cal).await)
+    }
+    async fn problem(&self, id: u64) -> Result<Option<Problem>, StoreError> {
+        fwd!(self, s => s.problem(id).await)
+    }
+    async fn problems(
+        &self,
+        filter: &ProblemFilter,
+        page: Page,
+    ) -> Result<ProblemPage, StoreError> {
+        fwd!(self, s => s.problems(filter, page).await)
+    }
+    async fn source_history(&self, source: &SourceId) -> Result<Vec<Problem>, StoreError> {
+        fwd!(self, s => s.source_history(source).await)
+    }
+    async fn timeline(&self, id: u64) -> Result<Vec<LogEntry>, StoreError> {
+        fwd!(self, s => s.timeline(id).await)
+    }
+    async fn put_evidence(
+        &self,
+        bytes: &[u8],
+        media_type: &str,
+        actor: &PersonId,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        fwd!(self, s => s.put_evidence(bytes, media_type, actor, now).await)
+    }
+    async fn evidence(&self, hash: &str) -> Result<Option<Evidence>, StoreError> {
+        fwd!(self, s => s.evidence(hash).await)
+    }
+    async fn append(&self, entry: &NewEntry) -> Result<LogEntry, StoreError> {
+        fwd!(self, s => s.append(entry).await)
+    }
+    async fn log_head(&self) -> Result<(u64, Hash), StoreError> {
+        fwd!(self, s => s.log_head().await)
+    }
+    async fn log_entries(&self, after: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
+        fwd!(self, s => s.log_entries(after, limit).await)
+    }
+    async fn record_rows(
+        &self,
+        kind: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        fwd!(self, s => s.record_rows(kind, after, limit).await)
+    }
+    async fn maintain(&self) -> Result<(), StoreError> {
+        fwd!(self, s => s.maintain().await)
+    }
+    async fn anchor(&self, day: Date) -> Result<Anchor, StoreError> {
+        fwd!(self, s => s.anchor(day).await)
+    }
+    async fn notifications(&self, person: &PersonId) -> Result<Vec<Notification>, StoreError> {
+        fwd!(self, s => s.notifications(person).await)
+    }
+    async fn import_history(&self, batch: &[ImportedProblem]) -> Result<u64, StoreError> {
+        fwd!(self, s => s.import_history(batch).await)
     }
 }
