@@ -104,6 +104,41 @@ pub async fn login(
     password: &str,
     old_token: Option<&str>,
 ) -> Result<LoggedIn, ApiError> {
+    let r = login_checked(app, client, login, password, old_token).await;
+    // Every attempt past the rate limit leaves an `auth` entry in the audit log.
+    let name = login.trim().to_lowercase();
+    let (actor, action, code) = match &r {
+        Ok(l) => (
+            crate::api_ledger::login_actor(l.user.person.as_ref(), &name),
+            "login",
+            None,
+        ),
+        Err(e) if e.code == ErrorCode::RateLimited => return r,
+        Err(e) => (
+            crate::api_ledger::login_actor(None, &name),
+            "login_failed",
+            Some(e.code.code()),
+        ),
+    };
+    let payload = serde_json::json!({"client": client, "code": code});
+    match crate::api_ledger::audit_auth(app, &actor, &name, action, payload).await {
+        Ok(()) => r,
+        // No session without its trace; a failure keeps its own answer.
+        Err(e) if r.is_ok() => Err(e),
+        Err(e) => {
+            tracing::error!("audit log: a failed login could not be recorded: {e}");
+            r
+        }
+    }
+}
+
+async fn login_checked(
+    app: &App,
+    client: &str,
+    login: &str,
+    password: &str,
+    old_token: Option<&str>,
+) -> Result<LoggedIn, ApiError> {
     let now = app.now();
     if !app.limiter.allow(client, now, app.config.login_per_minute) {
         tracing::warn!(client, "login rate limit");

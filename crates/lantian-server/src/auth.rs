@@ -34,10 +34,12 @@ pub const SCOPE_READ: &str = "read";
 pub const SCOPE_INGEST: &str = "ingest";
 /// Scope a bearer token needs for account administration.
 pub const SCOPE_ADMIN: &str = "admin";
+/// Scope a bearer token needs to write to the ledger (findings, transitions, evidence).
+pub const SCOPE_LEDGER: &str = "ledger";
 /// The one scope of a browser session.
 pub const SCOPE_WEB: &str = "web";
 /// Every scope a token may carry.
-pub const TOKEN_SCOPES: [&str; 3] = [SCOPE_READ, SCOPE_INGEST, SCOPE_ADMIN];
+pub const TOKEN_SCOPES: [&str; 4] = [SCOPE_READ, SCOPE_INGEST, SCOPE_ADMIN, SCOPE_LEDGER];
 
 /// 32 random bytes as 64 hex digits: a session or API token.
 pub fn new_token() -> Result<String, ApiError> {
@@ -133,6 +135,16 @@ pub enum Perm {
     OwnTokens,
     /// One's own account (`/me`, logout): any authenticated caller.
     Own,
+    /// The problem ledger, its timelines and evidence files: every role (objects scoped).
+    ReadLedger,
+    /// Record a finding as a problem: the command, dispatcher, inspectors, enforcement and the
+    /// grid roles (in their grids); not the units that rectify nor the read-only leader.
+    CreateProblem,
+    /// Transitions and evidence upload: every role but the read-only leader; the domain's
+    /// transition function decides per action and problem.
+    ActLedger,
+    /// The audit log's chain check and anchors: admin and leader.
+    Audit,
 }
 
 impl Perm {
@@ -142,6 +154,10 @@ impl Perm {
             Perm::ReadAir | Perm::ReadSources | Perm::OwnTokens | Perm::Own => true,
             Perm::Ingest => matches!(role, Role::Admin | Role::Dispatcher),
             Perm::ManageUsers => role == Role::Admin,
+            Perm::ReadLedger => true,
+            Perm::CreateProblem => crate::api_ledger::CREATORS.contains(&role),
+            Perm::ActLedger => role != Role::Leader,
+            Perm::Audit => matches!(role, Role::Admin | Role::Leader),
         }
     }
 
@@ -156,6 +172,8 @@ impl Perm {
                 Perm::ManageUsers => s.has_scope(SCOPE_ADMIN),
                 Perm::OwnTokens => false,
                 Perm::Own => true,
+                Perm::ReadLedger | Perm::Audit => s.has_scope(SCOPE_READ),
+                Perm::CreateProblem | Perm::ActLedger => s.has_scope(SCOPE_LEDGER),
             },
         }
     }

@@ -160,6 +160,9 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.code.status(), Json(body)).into_response()
+        let mut r = (self.code.status(), Json(body)).into_response();
+        // For the audit middleware (`api_ledger::audit_denials`): which error this was.
+        r.extensions_mut().insert(self.code);
+        r
     }
 }

@@ -14,6 +14,7 @@
 pub mod air;
 pub mod api;
 pub mod api_auth;
+pub mod api_ledger;
 pub mod auth;
 pub mod db;
 pub mod error;
@@ -87,6 +88,15 @@ fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
         .routes(routes!(api::aqi))
         .routes(routes!(api::targets))
         .routes(routes!(api::sources))
+        .routes(routes!(api_ledger::problems, api_ledger::create_problem))
+        .routes(routes!(api_ledger::problem))
+        .routes(routes!(api_ledger::timeline))
+        .routes(routes!(api_ledger::transition))
+        .routes(routes!(api_ledger::upload_evidence))
+        .routes(routes!(api_ledger::evidence))
+        .routes(routes!(api_ledger::audit_verify))
+        .routes(routes!(api_ledger::audit_anchor))
+        .routes(routes!(api_ledger::notifications))
         .split_for_parts()
 }
 
@@ -120,6 +130,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/static/app.css", get(pages::app_css))
         .route("/static/app.js", get(pages::app_js))
         .layer(middleware::from_fn_with_state(app.clone(), csrf_guard))
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            api_ledger::audit_denials,
+        ))
         .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -255,6 +255,10 @@ async fn seed(db: &Db) -> Fixture {
         .code
         .clone();
     let own_grid: RegionCode = own.grid.clone().unwrap();
+    // Each test user is linked to a distinct person: unit roles to people of the unit, the
+    // others to people of other units (so an inspector may verify the unit's work).
+    let mut in_unit = d.people.iter().filter(|p| p.unit == unit);
+    let mut elsewhere = d.people.iter().filter(|p| p.unit != unit);
     let mut logins = HashMap::new();
     for role in Role::ALL {
         let login = format!("t-{}", role.code().replace('_', "-"));
@@ -264,7 +268,16 @@ async fn seed(db: &Db) -> Fixture {
             &NewUser {
                 login: login.clone(),
                 display_name: format!("用户 {}", role.code()),
-                person: None,
+                person: Some(
+                    if unit_role {
+                        in_unit.next()
+                    } else {
+                        elsewhere.next()
+                    }
+                    .unwrap()
+                    .id
+                    .clone(),
+                ),
                 role,
                 unit: unit_role.then(|| unit.clone()),
                 grids: if grid_role {

@@ -6,6 +6,7 @@
 
 mod api;
 mod harness;
+mod ledger_api;
 mod matrix;
 mod render;
 mod security;

@@ -21,16 +21,37 @@ enum Want {
     NotGridRoles,
     /// Refused for every role (403).
     Nobody,
+    /// Allowed for these roles, 403 `forbidden` for the others; but a foreign object: the unit
+    /// and grid roles among them get 403 `out_of_scope`.
+    Scoped(&'static [Role]),
 }
 
 const GRID: [Role; 2] = [Role::GridChief, Role::GridWorker];
 const ADMIN: &[Role] = &[Role::Admin];
 const INGESTERS: &[Role] = &[Role::Admin, Role::Dispatcher];
+const UNIT: [Role; 2] = [Role::UnitHead, Role::UnitStaff];
+const AUDITORS: &[Role] = &[Role::Admin, Role::Leader];
+const CREATORS: &[Role] = &lantian_server::api_ledger::CREATORS;
+/// Everyone but the read-only leader.
+const ACTORS: &[Role] = &[
+    Role::Admin,
+    Role::Dispatcher,
+    Role::UnitHead,
+    Role::UnitStaff,
+    Role::GridChief,
+    Role::GridWorker,
+    Role::Inspector,
+    Role::EnforcementOfficer,
+];
 
 /// (method, path template, JSON body, success status, expected). `{own}`/`{foreign}` are
 /// stations in / outside the grid roles' grid, `{own_grid}`/`{foreign_grid}` the grids,
 /// `{district}` the district, `{national}` a national station, `{token}` a token of another
-/// user.
+/// user, `{problem}`/`{foreign_problem}` a problem in the own grid assigned to the unit roles'
+/// unit / in the other grid assigned to another unit (both `assigned`, seq 1), `{evidence}` a
+/// stored evidence file. Method `UPLOAD` posts a PNG to `/evidence`. The transitions asked for
+/// (`approve` of an assigned problem) are refused by the ledger's rules: 422 means the caller
+/// got past authorization and scope.
 const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
     ("GET", "/api/v1/me", None, 200, Want::All),
     ("GET", "/api/v1/regions", None, 200, Want::All),
@@ -151,6 +172,74 @@ const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
         200,
         Want::Nobody,
     ),
+    ("GET", "/api/v1/problems", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/problems?state=assigned&overdue=true&campaign=air&escalation=warned",
+        None,
+        200,
+        Want::All,
+    ),
+    ("GET", "/api/v1/problems/{problem}", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/problems/{foreign_problem}",
+        None,
+        200,
+        Want::Scoped(&Role::ALL),
+    ),
+    (
+        "GET",
+        "/api/v1/problems/{problem}/timeline",
+        None,
+        200,
+        Want::All,
+    ),
+    (
+        "GET",
+        "/api/v1/problems/{foreign_problem}/timeline",
+        None,
+        200,
+        Want::Scoped(&Role::ALL),
+    ),
+    (
+        "POST",
+        "/api/v1/problems",
+        Some(r#"{"category":"site_dust","description":"matrix {role}","grid":"{own_grid}"}"#),
+        200,
+        Want::Only(CREATORS),
+    ),
+    (
+        "POST",
+        "/api/v1/problems/{problem}/transitions",
+        Some(r#"{"expected_seq":1,"action":"approve","evidence":["{evidence}"]}"#),
+        422,
+        Want::Only(ACTORS),
+    ),
+    (
+        "POST",
+        "/api/v1/problems/{foreign_problem}/transitions",
+        Some(r#"{"expected_seq":1,"action":"approve","evidence":["{evidence}"]}"#),
+        422,
+        Want::Scoped(ACTORS),
+    ),
+    ("UPLOAD", "/api/v1/evidence", None, 200, Want::Only(ACTORS)),
+    ("GET", "/api/v1/evidence/{evidence}", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/audit/verify",
+        None,
+        200,
+        Want::Only(AUDITORS),
+    ),
+    (
+        "GET",
+        "/api/v1/audit/anchor?day=2025-02-01",
+        None,
+        200,
+        Want::Only(AUDITORS),
+    ),
+    ("GET", "/api/v1/notifications", None, 200, Want::All),
     ("GET", "/", None, 200, Want::All),
     ("GET", "/map", None, 200, Want::All),
     ("GET", "/map?p=PM2.5", None, 200, Want::All),
@@ -165,8 +254,80 @@ const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
     ("GET", "/stations/{foreign}", None, 200, Want::NotGridRoles),
 ];
 
-fn fill(s: &Server, t: &str, role: &str, token: i64) -> String {
-    t.replace("{own_grid}", &s.fx.own_grid)
+/// Ledger objects of the matrix: (own problem, foreign problem, evidence hash).
+type Objects = (u64, u64, String);
+
+/// Two assigned problems (own grid and unit / foreign grid and another unit) and an evidence
+/// file, written through the store as the system.
+async fn ledger_objects(s: &Server) -> Objects {
+    use lantian_domain::ledger::{Action, Finding, Mode};
+    use lantian_domain::{PersonId, RegionCode, UnitCode};
+    use lantian_store::Store;
+    use lantian_store::ledger::{LedgerStore, NewProblem, system_actor};
+    let cal = lantian_domain::calendar::Calendar::china();
+    let sys = system_actor();
+    let people = s.app.db.people().await.unwrap();
+    let mut ids = Vec::new();
+    for (grid, same_unit) in [(&s.fx.own_grid, true), (&s.fx.foreign_grid, false)] {
+        let person = people
+            .iter()
+            .find(|p| (p.unit.as_str() == s.fx.unit) == same_unit)
+            .unwrap();
+        let p = s
+            .app
+            .db
+            .create_problem(
+                &NewProblem {
+                    campaign: "air".into(),
+                    category: "site_dust".into(),
+                    description: "matrix".into(),
+                    finding: Finding::Inspection,
+                    found_at: s.app.now(),
+                    grid: Some(RegionCode::parse(grid).unwrap()),
+                    source: None,
+                    mode: Mode::Immediate { hours: 24 },
+                },
+                &sys,
+                s.app.now(),
+            )
+            .await
+            .unwrap();
+        s.app
+            .db
+            .apply(
+                p.id,
+                Some(0),
+                Action::Assign {
+                    unit: UnitCode::parse(person.unit.as_str()).unwrap(),
+                    assignee: PersonId::parse(person.id.as_str()).unwrap(),
+                },
+                &sys,
+                s.app.now(),
+                &cal,
+            )
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    let ev = s
+        .app
+        .db
+        .put_evidence(
+            crate::ledger_api::PNG,
+            "image/png",
+            &sys.person,
+            s.app.now(),
+        )
+        .await
+        .unwrap();
+    (ids[0], ids[1], ev)
+}
+
+fn fill(s: &Server, t: &str, role: &str, token: i64, o: &Objects) -> String {
+    t.replace("{foreign_problem}", &o.1.to_string())
+        .replace("{problem}", &o.0.to_string())
+        .replace("{evidence}", &o.2)
+        .replace("{own_grid}", &s.fx.own_grid)
         .replace("{foreign_grid}", &s.fx.foreign_grid)
         .replace("{own}", &s.fx.own_station)
         .replace("{foreign}", &s.fx.foreign_station)
@@ -188,16 +349,33 @@ async fn every_role_against_every_endpoint(s: &Server) {
         .json()["info"]["id"]
         .as_i64()
         .unwrap();
+    let objects = ledger_objects(s).await;
     let mut failures = Vec::new();
     for role in Role::ALL {
         let mut c = s.login(role).await;
         for &(method, path, body, ok, want) in MATRIX {
-            let path = fill(s, path, &role.code().replace('_', "-"), foreign_token);
+            let path = fill(
+                s,
+                path,
+                &role.code().replace('_', "-"),
+                foreign_token,
+                &objects,
+            );
             let r = match (method, body) {
                 ("GET", _) => c.get(&path).await,
+                ("UPLOAD", _) => {
+                    c.request("POST", &path, Some("image/png"), crate::ledger_api::PNG)
+                        .await
+                }
                 ("DELETE", _) => c.delete(&path).await,
                 (_, Some(b)) => {
-                    let b = fill(s, b, &role.code().replace('_', "-"), foreign_token);
+                    let b = fill(
+                        s,
+                        b,
+                        &role.code().replace('_', "-"),
+                        foreign_token,
+                        &objects,
+                    );
                     c.post_json(&path, &serde_json::from_str(&b).unwrap()).await
                 }
                 _ => unreachable!(),
@@ -213,6 +391,11 @@ async fn every_role_against_every_endpoint(s: &Server) {
                 Want::Only(_) | Want::Nobody => (403, Some("forbidden")),
                 Want::NotGridRoles if GRID.contains(&role) => (403, Some("out_of_scope")),
                 Want::NotGridRoles => (ok, None),
+                Want::Scoped(roles) if !roles.contains(&role) => (403, Some("forbidden")),
+                Want::Scoped(_) if GRID.contains(&role) || UNIT.contains(&role) => {
+                    (403, Some("out_of_scope"))
+                }
+                Want::Scoped(_) => (ok, None),
             };
             let api = path.starts_with("/api/");
             let got_code = if api && r.status >= 400 {
@@ -237,12 +420,17 @@ async fn every_role_against_every_endpoint(s: &Server) {
     // Nobody logged in: 401 everywhere on the API, the login page for pages.
     let mut anon = s.client();
     for &(method, path, body, _, _) in MATRIX {
-        let path = fill(s, path, "anon", foreign_token);
+        let path = fill(s, path, "anon", foreign_token, &objects);
         let r = match (method, body) {
             ("GET", _) => anon.get(&path).await,
+            ("UPLOAD", _) => {
+                anon.request("POST", &path, Some("image/png"), crate::ledger_api::PNG)
+                    .await
+            }
             ("DELETE", _) => anon.delete(&path).await,
             (_, Some(b)) => {
-                anon.post_json(&path, &serde_json::from_str(b).unwrap())
+                let b = fill(s, b, "anon", foreign_token, &objects);
+                anon.post_json(&path, &serde_json::from_str(&b).unwrap())
                     .await
             }
             _ => unreachable!(),
