@@ -146,7 +146,7 @@ pub struct ErrorEnvelope {
 pub struct ErrorBody {
     /// Stable code (`unauthenticated`, `forbidden`, `out_of_scope`, `csrf_failed`,
     /// `bad_credentials`, `account_locked`, `rate_limited`, `not_found`, `invalid_parameter`,
-    /// `conflict`, `internal`).
+    /// `conflict`, `transition_refused`, `internal`).
     pub code: String,
     /// Human-readable explanation.
     pub message: String,
