@@ -1,4 +1,5 @@
-//! `lantian demo init`: write the demo district (crate `lantian-demo`) into a store.
+//! `lantian demo init`: write the demo district (crate `lantian-demo`) into a store, then the
+//! demo ledger (`lantian_server::demo_ledger`).
 
 use lantian_aq::Pollutant;
 use lantian_domain::reading::{Origin, QualityRules, check_series};
@@ -75,5 +76,15 @@ pub(crate) async fn init<S: Store>(s: &S, seed: u64) -> anyhow::Result<String> {
         d.stations.len(),
         d.sources.len(),
         d.targets.len()
+    ))
+}
+
+/// Write the demo ledger (about 60 problems in every state, at the fixed demo clock) and say
+/// how many problems were written.
+pub(crate) async fn seed_ledger(db: &lantian_server::Db) -> anyhow::Result<String> {
+    use lantian_server::demo_ledger::{DEMO_LEDGER_AT, seed};
+    let n = seed(db, DEMO_LEDGER_AT).await?;
+    Ok(format!(
+        "demo ledger: {n} problems of the air campaign (clock fixed at {DEMO_LEDGER_AT})\n"
     ))
 }

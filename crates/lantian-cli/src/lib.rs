@@ -195,6 +195,7 @@ async fn run_full_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
         .await
         .with_context(|| format!("cannot create {path}"))?;
     let mut banner = demo::init(&db, lantian_demo::SEED).await?;
+    banner.push_str(&demo::seed_ledger(&db).await?);
     let accounts = serve::create_demo_accounts(&db).await?;
     banner.push_str(&serve::accounts_table(&accounts));
     serve::serve(db, &d.addr, lantian_server::Config::default(), &banner).await
@@ -217,6 +218,17 @@ async fn run_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
     }
     let store = Db::open(&db.db).await?;
     let out = with_store!(&store, |s| demo::init(s, *seed).await);
+    let store = match store {
+        Db::Sqlite(s) => lantian_server::Db::Sqlite(s),
+        Db::Postgres(s) => lantian_server::Db::Postgres(s),
+    };
+    let out = match out {
+        Ok(mut o) => demo::seed_ledger(&store).await.map(|l| {
+            o.push_str(&l);
+            o
+        }),
+        Err(e) => Err(e),
+    };
     store.close().await;
     out
 }

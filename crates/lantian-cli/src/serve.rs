@@ -230,6 +230,24 @@ mod tests {
             }
             assert!(u.person.is_some() && u.unit.is_some());
         }
+        // The demo ledger gives the grid-worker account's person a rectifying task (the field
+        // page's demonstration).
+        let n = crate::demo::seed_ledger(&db).await.unwrap();
+        assert!(n.contains("60 problems"), "{n}");
+        let gw = db.user_by_login("grid-worker").await.unwrap().unwrap();
+        let all = lantian_store::ledger::LedgerStore::problems(
+            &db,
+            &lantian_store::ledger::ProblemFilter::default(),
+            lantian_store::ledger::Page {
+                after: None,
+                limit: 1000,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(all.items.iter().any(|p| p.assignee == gw.person
+            && p.state == lantian_domain::ledger::State::Rectifying
+            && p.grid.as_ref().is_some_and(|g| gw.grids.contains(g))));
         let table = accounts_table(&accounts);
         assert!(table.contains("grid-worker") && table.contains("demo-grid-worker-2025"));
         // Deterministic: the same accounts again on a fresh copy.

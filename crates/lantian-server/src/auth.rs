@@ -145,13 +145,18 @@ pub enum Perm {
     ActLedger,
     /// The audit log's chain check and anchors: admin and leader.
     Audit,
+    /// The ledger pages (台账, a problem, the field page): every role, problems filtered by
+    /// scope; transitions are then decided by the domain's transition function.
+    LedgerPages,
 }
 
 impl Perm {
     /// Roles allowed.
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Perm::ReadAir | Perm::ReadSources | Perm::OwnTokens | Perm::Own => true,
+            Perm::ReadAir | Perm::ReadSources | Perm::OwnTokens | Perm::Own | Perm::LedgerPages => {
+                true
+            }
             Perm::Ingest => matches!(role, Role::Admin | Role::Dispatcher),
             Perm::ManageUsers => role == Role::Admin,
             Perm::ReadLedger => true,
@@ -167,7 +172,7 @@ impl Perm {
             // A browser session may do everything its role allows except machine ingest.
             SessionKind::Web => self != Perm::Ingest,
             SessionKind::Api => match self {
-                Perm::ReadAir | Perm::ReadSources => s.has_scope(SCOPE_READ),
+                Perm::ReadAir | Perm::ReadSources | Perm::LedgerPages => s.has_scope(SCOPE_READ),
                 Perm::Ingest => s.has_scope(SCOPE_INGEST),
                 Perm::ManageUsers => s.has_scope(SCOPE_ADMIN),
                 Perm::OwnTokens => false,

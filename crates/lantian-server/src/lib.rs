@@ -17,9 +17,11 @@ pub mod api_auth;
 pub mod api_ledger;
 pub mod auth;
 pub mod db;
+pub mod demo_ledger;
 pub mod error;
 pub mod extract;
 pub mod pages;
+pub mod pages_ledger;
 pub mod state;
 pub mod web;
 
@@ -126,6 +128,17 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/logout", post(pages::logout))
         .route("/map", get(pages::map))
         .route("/stations/{code}", get(pages::station))
+        .route("/ledger", get(pages_ledger::ledger))
+        .route("/ledger/export.xlsx", get(pages_ledger::export_xlsx))
+        .route("/problems/{id}", get(pages_ledger::problem))
+        .route("/problems/{id}/act", post(pages_ledger::act))
+        .route("/problems/{id}/evidence", post(pages_ledger::upload))
+        .route(
+            "/problems/{id}/evidence/{hash}",
+            get(pages_ledger::evidence),
+        )
+        .route("/field", get(pages_ledger::field))
+        .route("/static/ledger.js", get(pages_ledger::ledger_js))
         .route("/static/echarts.min.js", get(pages::echarts))
         .route("/static/app.css", get(pages::app_css))
         .route("/static/app.js", get(pages::app_js))

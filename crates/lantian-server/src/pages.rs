@@ -42,20 +42,18 @@ pub struct PageQuery {
     pub next: Option<String>,
 }
 
-/// The nav slots later issues fill (台账, 检查, 污染源, 执法, 问责, 排名, 手机): shown, marked
-/// as not yet available, never with made-up content.
-pub const NAV_SLOTS: [&str; 7] = [
-    "ledger",
+/// The nav slots later issues fill (检查, 污染源, 执法, 问责, 排名): shown, marked as not yet
+/// available, never with made-up content. (台账 and 手机 are pages now: `pages_ledger`.)
+pub const NAV_SLOTS: [&str; 5] = [
     "inspections",
     "sources",
     "enforcement",
     "accountability",
     "rankings",
-    "field",
 ];
 
 /// A rendered page or an error page, with the `lang` cookie set when `?lang=` was given.
-fn page(app: &App, lang: Lang, set_lang: bool, name: &str, ctx: Value) -> Response {
+pub(crate) fn page(app: &App, lang: Lang, set_lang: bool, name: &str, ctx: Value) -> Response {
     let mut r = match app.web.render(name, ctx) {
         Ok(body) => html_response(body),
         Err(e) => {
@@ -75,7 +73,7 @@ fn page(app: &App, lang: Lang, set_lang: bool, name: &str, ctx: Value) -> Respon
 }
 
 /// The context every signed-in page shares.
-fn base_ctx(lang: Lang, caller: &Caller, active: &str) -> Value {
+pub(crate) fn base_ctx(lang: Lang, caller: &Caller, active: &str) -> Value {
     context! {
         lang => lang.tag(),
         other_lang => match lang { Lang::Zh => "en", Lang::En => "zh-CN" },
@@ -88,7 +86,7 @@ fn base_ctx(lang: Lang, caller: &Caller, active: &str) -> Value {
 }
 
 /// The caller of a page, or a redirect to the login page.
-async fn page_caller(app: &App, headers: &HeaderMap) -> Result<Caller, Response> {
+pub(crate) async fn page_caller(app: &App, headers: &HeaderMap) -> Result<Caller, Response> {
     match auth::resolve(app, headers).await {
         Ok(Some(c)) if c.session.kind == lantian_store::accounts::SessionKind::Web => Ok(c),
         Ok(_) => Err(Redirect::to("/login").into_response()),
@@ -97,7 +95,7 @@ async fn page_caller(app: &App, headers: &HeaderMap) -> Result<Caller, Response>
 }
 
 /// An error page in the caller's language, with the API's error code shown.
-fn error_page(app: &App, lang: Lang, caller: Option<&Caller>, e: &ApiError) -> Response {
+pub(crate) fn error_page(app: &App, lang: Lang, caller: Option<&Caller>, e: &ApiError) -> Response {
     let ctx = context! {
         lang => lang.tag(),
         other_lang => match lang { Lang::Zh => "en", Lang::En => "zh-CN" },
@@ -707,7 +705,7 @@ pub fn sample_context(name: &str, lang: Lang) -> Value {
                 Date::from_ymd_const(2025, 1, 7), &[])),
             chart => Serde(serde_json::json!({"hours": []})),
         },
-        _ => context! {},
+        other => crate::pages_ledger::sample_extra(other).unwrap_or_else(|| context! {}),
     };
     context! { ..base, ..extra }
 }

@@ -138,22 +138,29 @@ impl Locales {
 }
 
 /// The templates, embedded.
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("overview.html", include_str!("../templates/overview.html")),
     ("map.html", include_str!("../templates/map.html")),
     ("station.html", include_str!("../templates/station.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("ledger.html", include_str!("../templates/ledger.html")),
+    ("problem.html", include_str!("../templates/problem.html")),
+    ("act_form.html", include_str!("../templates/act_form.html")),
+    ("field.html", include_str!("../templates/field.html")),
 ];
 
 /// The names of the pages (every template but the base), for the render-everything test.
-pub const PAGES: [&str; 5] = [
+pub const PAGES: [&str; 8] = [
     "login.html",
     "overview.html",
     "map.html",
     "station.html",
     "error.html",
+    "ledger.html",
+    "problem.html",
+    "field.html",
 ];
 
 /// The template environment.

@@ -1,0 +1,265 @@
+//! The demo ledger: about 60 problems of the air campaign, created and advanced through
+//! [`LedgerStore::create_problem`] and [`LedgerStore::apply`] (so the log and the evidence are
+//! the real thing) at a fixed clock, in every state the pages have to show — new, assigned,
+//! rectifying (one of them assigned to the demo grid worker, for the field page), submitted,
+//! closed, reopened, suspended, cancelled, escalated and overdue.
+//!
+//! Deterministic: the same district and the same `base` give the same ledger.
+
+use crate::db::Db;
+use lantian_domain::calendar::Calendar;
+use lantian_domain::campaign::Catalog;
+use lantian_domain::ledger::{Action, Actor, Escalation, Finding, Mode};
+use lantian_domain::org::{Person, Role};
+use lantian_domain::region::{Duty, RegionLevel};
+use lantian_domain::{PersonId, RegionCode, Timestamp};
+use lantian_store::ledger::{LedgerStore, NewProblem};
+use lantian_store::{Store, StoreError};
+use std::collections::HashMap;
+
+/// The fixed clock the demo ledger is written at: 2025-01-31 09:00 +08:00, the last day of
+/// the demo's readings.
+pub const DEMO_LEDGER_AT: Timestamp = Timestamp(1_738_285_200);
+
+/// How many problems the demo ledger holds.
+pub const DEMO_PROBLEMS: u64 = 60;
+
+/// The grid worker the field page is demonstrated with: the one whose grids hold the most
+/// stations (ties: the smallest id) — the same person `lantian demo` gives the `grid-worker`
+/// account — with their grids.
+pub async fn field_worker(db: &Db) -> Result<Option<(Person, Vec<RegionCode>)>, StoreError> {
+    let people = db.people().await?;
+    let duties = db.responsibilities().await?;
+    let regions = db.regions().await?;
+    let stations = db.stations().await?;
+    let is_grid: HashMap<_, _> = regions
+        .iter()
+        .map(|r| (&r.code, r.level == RegionLevel::Grid))
+        .collect();
+    let mut per_grid: HashMap<&RegionCode, usize> = HashMap::new();
+    for s in &stations {
+        if let Some(g) = &s.grid {
+            *per_grid.entry(g).or_default() += 1;
+        }
+    }
+    let grids_of = |p: &PersonId| -> Vec<RegionCode> {
+        duties
+            .iter()
+            .filter(|d| {
+                &d.person == p
+                    && matches!(d.duty, Duty::GridChief | Duty::GridWorker)
+                    && is_grid.get(&d.region) == Some(&true)
+            })
+            .map(|d| d.region.clone())
+            .collect()
+    };
+    let mut best: Option<(usize, &Person)> = None;
+    for p in people.iter().filter(|p| p.role == Role::GridWorker) {
+        let n: usize = grids_of(&p.id)
+            .iter()
+            .map(|g| per_grid.get(g).copied().unwrap_or(0))
+            .sum();
+        let better = match best {
+            None => true,
+            Some((bn, bp)) => n > bn || (n == bn && p.id.as_str() < bp.id.as_str()),
+        };
+        if better {
+            best = Some((n, p));
+        }
+    }
+    Ok(best.map(|(_, p)| (p.clone(), grids_of(&p.id))))
+}
+
+fn actor(p: &Person, grids: Vec<RegionCode>) -> Actor {
+    Actor {
+        person: p.id.clone(),
+        unit: p.unit.clone(),
+        role: p.role,
+        grids,
+    }
+}
+
+/// A small SVG "photo" of a rectification (the demo has no camera).
+fn demo_photo(id: u64, what: &str) -> Vec<u8> {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"160\" height=\"120\">\
+         <rect width=\"160\" height=\"120\" fill=\"#3a7d5c\"/>\
+         <text x=\"12\" y=\"66\" font-size=\"18\" fill=\"#fff\">{what} #{id}</text></svg>"
+    )
+    .into_bytes()
+}
+
+/// Write the demo ledger into `db` (whose district metadata is already there). Returns the
+/// number of problems written; none when the district has no grid worker, dispatcher or
+/// inspector to act.
+pub async fn seed(db: &Db, base: Timestamp) -> Result<u64, StoreError> {
+    let cal = Calendar::china();
+    let catalog =
+        Catalog::embedded().map_err(|e| StoreError::Invalid(format!("campaigns: {e}")))?;
+    let Some(air) = catalog.default_campaign() else {
+        return Ok(0);
+    };
+    let people = db.people().await?;
+    let duties = db.responsibilities().await?;
+    let regions = db.regions().await?;
+    let grid_names: HashMap<&RegionCode, &str> = regions
+        .iter()
+        .filter(|r| r.level == RegionLevel::Grid)
+        .map(|r| (&r.code, r.name.as_str()))
+        .collect();
+    let by_id: HashMap<&PersonId, &Person> = people.iter().map(|p| (&p.id, p)).collect();
+    // Grid workers per grid, in a stable order.
+    let mut workers: Vec<(RegionCode, &Person)> = duties
+        .iter()
+        .filter(|d| d.duty == Duty::GridWorker && grid_names.contains_key(&d.region))
+        .filter_map(|d| by_id.get(&d.person).map(|p| (d.region.clone(), *p)))
+        .filter(|(_, p)| p.role == Role::GridWorker)
+        .collect();
+    workers.sort_by(|a, b| (&a.0, &a.1.id).cmp(&(&b.0, &b.1.id)));
+    let Some(dispatcher) = people.iter().find(|p| p.role == Role::Dispatcher) else {
+        return Ok(0);
+    };
+    let inspectors: Vec<&Person> = people
+        .iter()
+        .filter(|p| p.role == Role::Inspector)
+        .collect();
+    let Some((fw, fw_grids)) = field_worker(db).await? else {
+        return Ok(0);
+    };
+    if workers.is_empty() || inspectors.is_empty() || fw_grids.is_empty() {
+        return Ok(0);
+    }
+    let disp = actor(dispatcher, vec![]);
+    let mut written = 0;
+    for i in 0..DEMO_PROBLEMS {
+        // The first problem is the field worker's; the others go round the grids.
+        let (grid, worker) = if i % 10 == 3 && i < 10 {
+            (fw_grids[0].clone(), &fw)
+        } else {
+            let (g, p) = &workers[(i as usize * 7) % workers.len()];
+            (g.clone(), *p)
+        };
+        let cat = &air.categories[i as usize % air.categories.len()];
+        let found = base.plus_seconds(-((DEMO_PROBLEMS - i) as i64) * 5 * 3600);
+        let mode = if i % 2 == 0 {
+            Mode::Immediate { hours: 48 }
+        } else {
+            Mode::TimeBound {
+                working_days: 10,
+                milestones: vec![],
+            }
+        };
+        let new = NewProblem {
+            campaign: air.code.clone(),
+            category: cat.code.clone(),
+            description: format!(
+                "{}：{}发现{}问题（演示 {}）",
+                grid_names.get(&grid).copied().unwrap_or("网格"),
+                ["巡查", "传感器告警", "群众举报"][i as usize % 3],
+                cat.name_zh,
+                i + 1
+            ),
+            finding: [Finding::Inspection, Finding::Sensor, Finding::Public][i as usize % 3],
+            found_at: found,
+            grid: Some(grid.clone()),
+            source: None,
+            mode,
+        };
+        let p = db.create_problem(&new, &disp, found).await?;
+        written += 1;
+        let kind = i % 10;
+        if kind == 0 {
+            continue; // new: waiting to be dispatched
+        }
+        let w = actor(worker, vec![grid.clone()]);
+        let t = found.plus_seconds(3 * 3600);
+        let step = |a: Action, who: Actor| (a, who);
+        let mut plan = vec![step(
+            Action::Assign {
+                unit: worker.unit.clone(),
+                assignee: worker.id.clone(),
+            },
+            disp.clone(),
+        )];
+        if kind >= 3 {
+            plan.push(step(Action::Start, w.clone()));
+        }
+        if matches!(kind, 5..=7) {
+            let photo = db
+                .put_evidence(&demo_photo(p.id, "整改"), "image/svg+xml", &worker.id, t)
+                .await?;
+            plan.push(step(
+                Action::Submit {
+                    evidence: vec![photo],
+                    note: "已整改，见照片".into(),
+                },
+                w.clone(),
+            ));
+        }
+        if matches!(kind, 6 | 7) {
+            // An inspector of another unit than the worker's.
+            let Some(insp) = inspectors
+                .iter()
+                .cycle()
+                .skip(i as usize)
+                .take(inspectors.len())
+                .find(|x| x.unit != worker.unit)
+            else {
+                continue;
+            };
+            let photo = db
+                .put_evidence(&demo_photo(p.id, "核查"), "image/svg+xml", &insp.id, t)
+                .await?;
+            plan.push(step(
+                Action::Approve {
+                    evidence: vec![photo],
+                },
+                actor(insp, vec![]),
+            ));
+            if i == 7 {
+                plan.push(step(
+                    Action::Reopen {
+                        reason: "回头看发现反弹".into(),
+                    },
+                    disp.clone(),
+                ));
+            }
+        }
+        match kind {
+            8 => {
+                plan.push(step(
+                    Action::Escalate {
+                        to: Escalation::Supervised,
+                    },
+                    disp.clone(),
+                ));
+                if i >= 30 {
+                    plan.push(step(
+                        Action::Escalate {
+                            to: Escalation::Listed,
+                        },
+                        disp.clone(),
+                    ));
+                }
+            }
+            9 if i % 20 == 9 => plan.push(step(
+                Action::Suspend {
+                    reason: "等待施工许可".into(),
+                },
+                disp.clone(),
+            )),
+            9 => plan.push(step(
+                Action::Cancel {
+                    reason: "经核实不属于本专项".into(),
+                },
+                disp.clone(),
+            )),
+            _ => {}
+        }
+        for (k, (a, who)) in plan.into_iter().enumerate() {
+            let at = found.plus_seconds(3600 * (k as i64 + 1));
+            db.apply(p.id, None, a, &who, at, &cal).await?;
+        }
+    }
+    Ok(written)
+}
