@@ -45,6 +45,47 @@ pub enum Command {
     Ledger(LedgerArgs),
     /// Benchmarks (not tests): figures for the closing notes.
     Bench(BenchArgs),
+    /// A ledger as the .xlsx or CSV officials share (导出台账).
+    Export(ExportArgs),
+}
+
+/// `lantian export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Which ledger.
+    #[arg(value_enum)]
+    pub what: ExportWhat,
+    /// File format.
+    #[arg(long, value_enum, default_value = "xlsx")]
+    pub format: ExportFormat,
+    /// Language of headers and labels.
+    #[arg(long, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    /// Write to this file (atomically: nothing is written if anything fails).
+    #[arg(long, short = 'o')]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// The ledgers `lantian export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportWhat {
+    /// 问题台账.
+    Problems,
+    /// 执法案件台账.
+    Cases,
+    /// 问责台账.
+    Accountability,
+}
+
+/// `lantian export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Excel workbook.
+    Xlsx,
+    /// CSV.
+    Csv,
 }
 
 /// `lantian audit`.

@@ -11,7 +11,7 @@ use lantian_store::ledger::{self, LedgerStore};
 
 /// The wall clock: the binary is the one place that reads it (domain and store take `Clock`
 /// values or instants).
-struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)] // the binary supplies the wall clock

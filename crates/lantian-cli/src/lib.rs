@@ -16,6 +16,7 @@ mod cli;
 mod data;
 mod db;
 mod demo;
+mod export_cmd;
 mod import;
 mod ingest_cmd;
 mod ledger_cmd;
@@ -95,6 +96,10 @@ pub fn run(cli: &Cli) -> anyhow::Result<Vec<u8>> {
             None,
         ),
         Command::Bench(b) => (runtime()?.block_on(run_bench(b))?.into_bytes(), None),
+        Command::Export(e) => (
+            runtime()?.block_on(export_cmd::export(e))?,
+            Some(e.output.clone()),
+        ),
     };
     match target {
         Some(path) => {

@@ -1321,3 +1321,149 @@ mod audit {
         assert_eq!(code, std::process::ExitCode::FAILURE);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// `lantian export`: a ledger from the store, read back as a workbook and as CSV.
+
+mod export {
+    use super::*;
+    use calamine::{Data, Reader, Xlsx};
+    use lantian_domain::calendar::Calendar;
+    use lantian_domain::enforcement::CaseDraft;
+    use lantian_domain::ledger::{Action, Actor, Finding, Mode};
+    use lantian_domain::org::{Person, Role, Unit, UnitKind};
+    use lantian_domain::{PersonId, SourceId, Timestamp, UnitCode};
+    use lantian_store::Store;
+    use lantian_store::ledger::{LedgerStore, NewProblem};
+    use lantian_store::records::RecordStore;
+    use lantian_store_sqlite::SqliteStore;
+
+    fn who(p: &str, u: &str, role: Role) -> Actor {
+        Actor {
+            person: PersonId::parse(p).unwrap(),
+            unit: UnitCode::parse(u).unwrap(),
+            role,
+            grids: vec![],
+        }
+    }
+
+    /// A store with one problem assigned to 阳庙镇 (张三) and one case filed on it.
+    async fn seed(path: &Path) {
+        let s = SqliteStore::open(path).await.unwrap();
+        let unit = |c: &str, n: &str| Unit {
+            code: UnitCode::parse(c).unwrap(),
+            name: n.into(),
+            kind: UnitKind::Town,
+            region: None,
+        };
+        s.upsert_units(&[unit("T1", "阳庙镇人民政府"), unit("ZFJ", "综合执法局")])
+            .await
+            .unwrap();
+        let person = |id: &str, name: &str, u: &str, role| Person {
+            id: PersonId::parse(id).unwrap(),
+            name: name.into(),
+            unit: UnitCode::parse(u).unwrap(),
+            role,
+            phone: None,
+        };
+        s.upsert_people(&[
+            person("w1", "张三", "T1", Role::UnitStaff),
+            person("z1", "李四", "ZFJ", Role::EnforcementOfficer),
+        ])
+        .await
+        .unwrap();
+        let t = Timestamp::parse("2025-09-26T10:00:00+08:00").unwrap();
+        let p = s
+            .create_problem(
+                &NewProblem {
+                    campaign: "air".into(),
+                    category: "工地扬尘".into(),
+                    description: "世纪路工地未覆盖".into(),
+                    finding: Finding::Inspection,
+                    found_at: t,
+                    grid: None,
+                    source: Some(SourceId::parse("S001").unwrap()),
+                    mode: Mode::Immediate { hours: 24 },
+                },
+                &who("i1", "DCK", Role::Inspector),
+                t,
+            )
+            .await
+            .unwrap();
+        let assign = Action::Assign {
+            unit: UnitCode::parse("T1").unwrap(),
+            assignee: PersonId::parse("w1").unwrap(),
+        };
+        let d = who("d1", "SHJZX", Role::Dispatcher);
+        s.apply(p.id, None, assign, &d, t, &Calendar::china())
+            .await
+            .unwrap();
+        let draft = CaseDraft {
+            id: 0,
+            title: "工地扬尘污染".into(),
+            party: "某建筑公司".into(),
+            sources: vec![SourceId::parse("S001").unwrap()],
+            problems: vec![p.id],
+        };
+        s.file_case(&draft, &who("z1", "ZFJ", Role::EnforcementOfficer), t)
+            .await
+            .unwrap();
+        s.close().await;
+    }
+
+    fn col(r: &calamine::Range<Data>, header: &str) -> u32 {
+        (0..r.width() as u32)
+            .find(|c| r.get_value((0, *c)) == Some(&Data::String(header.into())))
+            .unwrap_or_else(|| panic!("no column {header}"))
+    }
+
+    #[test]
+    fn ledgers_export_to_xlsx_and_csv_with_names() {
+        let dir = tempdir("export");
+        let db = dir.0.join("ledger.sqlite");
+        tokio::runtime::Runtime::new().unwrap().block_on(seed(&db));
+        let xlsx = dir.0.join("问题台账.xlsx");
+        let out = run(&["export", "problems", "--db", p(&db), "-o", p(&xlsx)]);
+        assert_eq!(out, "");
+        let mut wb = Xlsx::new(std::io::Cursor::new(std::fs::read(&xlsx).unwrap())).unwrap();
+        assert_eq!(wb.sheet_names(), ["问题台账"]);
+        let r = wb.worksheet_range("问题台账").unwrap();
+        assert_eq!(r.height(), 2, "a header and one problem");
+        assert_eq!(r.get_value((0, 0)), Some(&Data::String("序号".into())));
+        let cell = |h: &str| r.get_value((1, col(&r, h))).cloned().unwrap();
+        assert_eq!(cell("问题描述"), Data::String("世纪路工地未覆盖".into()));
+        assert_eq!(cell("责任单位"), Data::String("阳庙镇人民政府".into()));
+        assert_eq!(cell("责任人"), Data::String("张三".into()));
+        assert_eq!(cell("发现时间"), Data::String("2025-09-26 10:00".into()));
+        let csv = dir.0.join("cases.csv");
+        run(&[
+            "export",
+            "cases",
+            "--format",
+            "csv",
+            "--lang",
+            "en",
+            "--db",
+            p(&db),
+            "-o",
+            p(&csv),
+        ]);
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap().trim_start_matches('\u{feff}');
+        assert!(header.starts_with("No.,Case ID,Cause,Party"), "{header}");
+        let row = lines.next().unwrap();
+        assert!(
+            row.contains("工地扬尘污染") && row.contains("综合执法局"),
+            "{row}"
+        );
+        assert_eq!(lines.next(), None);
+        // No temporary files left beside the outputs.
+        let left: Vec<_> = std::fs::read_dir(&dir.0)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty());
+    }
+}

@@ -161,6 +161,11 @@ pub struct Problem {
     pub suspended_secs: i64,
     /// Who submitted the last rectification.
     pub submitted_by: Option<PersonId>,
+    /// The units of everyone who worked on the rectification (started it, completed a
+    /// milestone, submitted it): none of them may verify it, whatever the problem's unit is
+    /// (a grid worker of a street office, an assignee seconded from another unit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rectifier_units: Vec<UnitCode>,
     /// The accepted verification, once closed.
     pub verification: Option<Verification>,
     /// 销号时间.
@@ -407,6 +412,7 @@ impl Problem {
             suspended_at: None,
             suspended_secs: 0,
             submitted_by: None,
+            rectifier_units: Vec::new(),
             verification: None,
             closed_at: None,
             rebounds: 0,
@@ -425,6 +431,12 @@ impl Problem {
     /// Whether it is open and past its effective deadline.
     pub fn is_overdue(&self, now: Timestamp) -> bool {
         self.state.is_open() && self.effective_deadline(now).is_some_and(|d| now > d)
+    }
+
+    fn note_rectifier(&mut self, a: &Actor) {
+        if !self.rectifier_units.contains(&a.unit) {
+            self.rectifier_units.push(a.unit.clone());
+        }
     }
 
     fn works_on_it(&self, a: &Actor) -> bool {
@@ -498,6 +510,7 @@ pub fn transition(
                     "not the responsible person, unit or grid",
                 ));
             }
+            n.note_rectifier(actor);
             n.state = Rectifying;
         }
         Action::CompleteMilestone { index, evidence } => {
@@ -526,6 +539,7 @@ pub fn transition(
                 return Err(TransitionError::Rule("that milestone is already done"));
             }
             m.done_at = Some(now);
+            n.note_rectifier(actor);
         }
         Action::Submit { evidence, .. } => {
             if p.state != Rectifying {
@@ -551,6 +565,7 @@ pub fn transition(
                 ));
             }
             n.submitted_by = Some(actor.person.clone());
+            n.note_rectifier(actor);
             n.state = Submitted;
         }
         Action::Approve { .. } | Action::Reject { .. } if p.state != Submitted => {
@@ -707,7 +722,7 @@ fn verifier_check(p: &Problem, a: &Actor, action: &Action) -> Result<(), Transit
             "verification is by an inspector or the dispatcher",
         ));
     }
-    if p.unit.as_ref() == Some(&a.unit) {
+    if p.unit.as_ref() == Some(&a.unit) || p.rectifier_units.contains(&a.unit) {
         return Err(forbid(action, a, "never the unit that rectified"));
     }
     if p.submitted_by.as_ref() == Some(&a.person) || p.assignee.as_ref() == Some(&a.person) {

@@ -347,6 +347,35 @@ fn transition_matrix_by_actor() {
         forbidden(State::Submitted, who, Action::Reject { reason: "x".into() });
     }
     assert!(transition(&to_state(State::Submitted), &c.admin, approve(), t, &cal).is_ok());
+    // Verification by a different person of a different unit: not only the problem's unit is
+    // refused but the unit of whoever rectified — the submitter's unit (a grid worker of a
+    // street office) and the assignee's own unit (an assignee seconded from another unit).
+    let by_worker = {
+        let p = to_state(State::Assigned);
+        let (p, _) = transition(&p, &c.worker, Action::Start, t, &cal).unwrap();
+        transition(&p, &c.worker, submit(), t, &cal).unwrap().0
+    };
+    let worker_unit_inspector = actor("inspector-tlw", "T-LW", Role::Inspector);
+    for act in [approve(), Action::Reject { reason: "x".into() }] {
+        let r = transition(&by_worker, &worker_unit_inspector, act, t, &cal);
+        assert!(matches!(r, Err(TransitionError::Forbidden { .. })), "{r:?}");
+    }
+    assert!(transition(&by_worker, &c.inspector, approve(), t, &cal).is_ok());
+    let seconded = actor("seconded", "JSJ", Role::UnitStaff);
+    let by_seconded = {
+        let p = problem();
+        let to_seconded = Action::Assign {
+            unit: UnitCode::parse("CGZX").unwrap(),
+            assignee: PersonId::parse("seconded").unwrap(),
+        };
+        let (p, _) = transition(&p, &c.dispatcher, to_seconded, t, &cal).unwrap();
+        let (p, _) = transition(&p, &seconded, Action::Start, t, &cal).unwrap();
+        transition(&p, &seconded, submit(), t, &cal).unwrap().0
+    };
+    let assignee_unit_inspector = actor("inspector-jsj", "JSJ", Role::Inspector);
+    let r = transition(&by_seconded, &assignee_unit_inspector, approve(), t, &cal);
+    assert!(matches!(r, Err(TransitionError::Forbidden { .. })), "{r:?}");
+    assert!(transition(&by_seconded, &c.inspector, approve(), t, &cal).is_ok());
     for who in [&c.head, &c.staff, &c.worker, &c.leader, &c.inspector] {
         forbidden(
             State::Rectifying,

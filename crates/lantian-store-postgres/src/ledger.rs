@@ -95,7 +95,7 @@ async fn set_head(c: &mut PgConnection, seq: u64, hash: &Hash) -> Result<(), Sto
 }
 
 /// Append one entry after the head, inside the caller's transaction.
-async fn append_in(
+pub(crate) async fn append_in(
     c: &mut PgConnection,
     at: Timestamp,
     content: &EntryContent<'_>,
@@ -143,7 +143,7 @@ async fn insert_problem(
     Ok(())
 }
 
-fn bind_all<'q>(mut q: Q<'q>, binds: &[Bind]) -> Q<'q> {
+pub(crate) fn bind_all<'q>(mut q: Q<'q>, binds: &[Bind]) -> Q<'q> {
     for b in binds {
         q = match b {
             Bind::Text(s) => q.bind(s.clone()),
@@ -527,7 +527,7 @@ pub(crate) async fn record_rows(
     limit: u32,
 ) -> Result<Vec<RecordRow>, StoreError> {
     if kind != KIND_PROBLEM {
-        return Err(StoreError::Invalid(format!("no records of kind {kind:?}")));
+        return crate::records::record_rows(st, kind, after, limit).await;
     }
     let rows = sqlx::query(
         "SELECT id, body, log_seq, log_hash, campaign, category, unit, assignee, grid, source, \

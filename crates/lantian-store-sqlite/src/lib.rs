@@ -37,6 +37,7 @@ mod error;
 mod ledger;
 mod meta;
 mod readings;
+mod records;
 
 use error::db;
 use lantian_aq::{Date, Pollutant};

@@ -1,8 +1,9 @@
 //! The problem ledger's persistence ([`LedgerStore`]) and the tamper-evident log it writes.
 //!
 //! # The log
-//! One append-only table, `audit_log`, shared by everything that must leave a trace (problems
-//! today; inspections, cases, accountability records, logins later — the entity `kind` is text).
+//! One append-only table, `audit_log`, shared by everything that must leave a trace (problems,
+//! enforcement cases and accountability records ([`records`](crate::records)); inspections and
+//! logins later — the entity `kind` is text).
 //! Entry `seq` (1, 2, … without gaps) commits to the entry before it:
 //!
 //! ```text
@@ -63,9 +64,13 @@ pub const KIND_PROBLEM: &str = "problem";
 pub const KIND_EVIDENCE: &str = "evidence";
 
 /// The kinds whose entities are records (rows that carry the hash of the entry that last wrote
-/// them). Kinds added later (inspection, case, accountability) join here and in each backend's
-/// `record_rows`.
-pub const RECORD_KINDS: &[&str] = &[KIND_PROBLEM];
+/// them). A kind joins here and in each backend's `record_rows` (cases and accountability
+/// records: [`records`](crate::records)).
+pub const RECORD_KINDS: &[&str] = &[
+    KIND_PROBLEM,
+    crate::records::KIND_CASE,
+    crate::records::KIND_ACCOUNTABILITY,
+];
 
 /// SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> Hash {
@@ -1095,7 +1100,7 @@ pub fn expected_columns(kind: &str, body: &[u8]) -> Option<String> {
         KIND_PROBLEM => serde_json::from_slice::<Problem>(body)
             .ok()
             .map(|p| ProblemColumns::of(&p).render()),
-        _ => None,
+        other => crate::records::expected_columns(other, body),
     }
 }
 

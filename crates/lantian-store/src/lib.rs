@@ -17,6 +17,11 @@
 //! hash of the entry that last wrote it, so `ledger::verify` names the first entry or record that
 //! was edited, deleted or reordered behind the store's back.
 //!
+//! Enforcement cases and accountability records ([`records::RecordStore`]) are record kinds of
+//! the same log: a case is filed and moved only through the domain's `file`/one `transition`,
+//! an accountability record only through `AccountabilityRecord::new` with existing problems, each
+//! write one transaction with its entry; a refusal writes nothing.
+//!
 //! # Conventions shared by the backends
 //! - Instants are `BIGINT` Unix seconds ([`Timestamp`]); an hourly value is keyed by the END of
 //!   its hour, which must be a whole hour (`hour % 3600 == 0`).
@@ -40,6 +45,8 @@
 //! - `raw_readings (station, pollutant, interval_s, ts)` — sub-hourly readings.
 //! - `city_hourly (city, item, ts)` — values CNEMC published for cities (`china_cities` files),
 //!   kept for comparison with what Lantian computes from the stations, never mixed into them.
+//! - `cases`, `accountability` — record kinds of the log ([`records`]): body, derived columns,
+//!   `log_seq`/`log_hash`.
 //! - `users`, `sessions` — accounts ([`accounts`], trait [`AccountStore`]): argon2id PHC
 //!   hashes and SHA-256 hashes of tokens, never a password or a token.
 //!
@@ -65,13 +72,17 @@ pub mod codec;
 pub mod conformance;
 #[cfg(feature = "conformance")]
 pub mod conformance_ledger;
+#[cfg(feature = "conformance")]
+pub mod conformance_records;
 mod error;
 pub mod ledger;
 mod model;
+pub mod records;
 pub mod rows;
 mod store;
 
 pub use accounts::AccountStore;
 pub use error::StoreError;
 pub use model::{CityItem, CityValue, DailyRollup, HourlyValue, LatestValue, SourceFilter};
+pub use records::RecordStore;
 pub use store::Store;
