@@ -173,8 +173,10 @@ pub struct ProblemList {
     pub page: u32,
     /// Page size.
     pub per_page: u32,
-    /// Problems matching the filters in the caller's scope, in all pages.
+    /// Problems matching the filters in the caller's scope, in all pages, counted up to 10 000.
     pub total: u64,
+    /// The count stopped at 10 000: at least `total` match.
+    pub total_capped: bool,
     /// Pass as `after` for the next page; absent on the last.
     pub next: Option<u64>,
 }
@@ -261,6 +263,7 @@ pub async fn problems(
                     page,
                     per_page: per,
                     total: 0,
+                    total_capped: false,
                     next: None,
                 }));
             }
@@ -309,6 +312,7 @@ pub async fn problems(
                 page,
                 per_page: per,
                 total,
+                total_capped: false,
                 next,
             }));
         }
@@ -336,6 +340,7 @@ pub async fn problems(
         page,
         per_page: per,
         total: got.total,
+        total_capped: got.total_capped,
         next: got.next,
     }))
 }

@@ -360,10 +360,11 @@ async fn ledger_ctx(app: &App, c: &Caller, q: &LedgerQuery, lang: Lang) -> Resul
     };
     // A grid role with several grids: one query per grid, merged by id (their grids are few).
     let mut items = Vec::new();
-    let mut total = 0;
+    let (mut total, mut total_capped) = (0, false);
     for f in &filters {
         let pg = app.db.problems(f, page_req).await?;
         total += pg.total;
+        total_capped |= pg.total_capped;
         items.extend(pg.items);
     }
     items.sort_by_key(|p| p.id);
@@ -413,6 +414,7 @@ async fn ledger_ctx(app: &App, c: &Caller, q: &LedgerQuery, lang: Lang) -> Resul
     Ok(context! {
         rows => Serde(rows),
         total => total,
+        total_capped => total_capped,
         next => next,
         filter_qs => filter_qs,
         states => ALL_STATES.iter().map(|s| s.code()).collect::<Vec<_>>(),

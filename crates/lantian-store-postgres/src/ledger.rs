@@ -335,9 +335,7 @@ pub(crate) async fn problems(
     let limit = page.limit.clamp(1, 1000);
     let mut conn = st.pool.acquire().await.map_err(db("problems"))?;
     let total: i64 = bind_all(
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT count(*) FROM problems WHERE {cond}"
-        ))),
+        sqlx::query(AssertSqlSafe(l::capped_count_sql(&cond))),
         &binds,
     )
     .fetch_one(&mut *conn)
@@ -349,6 +347,7 @@ pub(crate) async fn problems(
         return Ok(ProblemPage {
             items: Vec::new(),
             total: 0,
+            total_capped: false,
             next: None,
         });
     }
@@ -375,9 +374,11 @@ pub(crate) async fn problems(
     } else {
         None
     };
+    let (total, total_capped) = l::capped_total(total);
     Ok(ProblemPage {
         items,
-        total: total as u64,
+        total,
+        total_capped,
         next,
     })
 }

@@ -330,9 +330,7 @@ pub(crate) async fn problems(
     let limit = page.limit.clamp(1, 1000);
     let mut conn = st.pool.acquire().await.map_err(db("problems"))?;
     let total: i64 = bind_all(
-        sqlx::query(AssertSqlSafe(format!(
-            "SELECT count(*) FROM problems WHERE {cond}"
-        ))),
+        sqlx::query(AssertSqlSafe(l::capped_count_sql(&cond))),
         &binds,
     )
     .fetch_one(&mut *conn)
@@ -344,6 +342,7 @@ pub(crate) async fn problems(
         return Ok(ProblemPage {
             items: Vec::new(),
             total: 0,
+            total_capped: false,
             next: None,
         });
     }
@@ -370,9 +369,11 @@ pub(crate) async fn problems(
     } else {
         None
     };
+    let (total, total_capped) = l::capped_total(total);
     Ok(ProblemPage {
         items,
-        total: total as u64,
+        total,
+        total_capped,
         next,
     })
 }
@@ -494,6 +495,9 @@ pub(crate) async fn log_entries(
     after: u64,
     limit: u32,
 ) -> Result<Vec<LogEntry>, StoreError> {
+    if let Some(r) = &st.readers {
+        return r.log_entries(after, limit).await;
+    }
     let rows: Vec<LogRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {LOG_COLS} FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq"
     )))
@@ -523,6 +527,9 @@ pub(crate) async fn record_rows(
 ) -> Result<Vec<RecordRow>, StoreError> {
     if kind != KIND_PROBLEM {
         return crate::records::record_rows(st, kind, after, limit).await;
+    }
+    if let Some(r) = &st.readers {
+        return r.problem_rows(after, limit).await;
     }
     let rows = sqlx::query(
         "SELECT id, body, log_seq, log_hash, campaign, category, unit, assignee, grid, source, \

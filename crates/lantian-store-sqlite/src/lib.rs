@@ -32,6 +32,7 @@
 //! `sqlite3 .import` of the same rows as CSV took 7.2 s (0.28 M rows/s).
 
 mod accounts;
+mod bulk;
 mod cities;
 mod error;
 mod ledger;
@@ -67,6 +68,9 @@ pub struct SqliteStore {
     /// and never deleted), so entries never go stale; a miss reloads the map.
     /// Shared behind an `Arc` so a write can keep a snapshot across awaits.
     station_ids: RwLock<Arc<HashMap<StationCode, i32>>>,
+    /// Read-only rusqlite connections on the same file for the audit walk's bulk reads
+    /// (`bulk`); none for an in-memory database.
+    readers: Option<Arc<bulk::Readers>>,
 }
 
 fn options() -> SqliteConnectOptions {
@@ -100,7 +104,9 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(|e| StoreError::Backend(format!("opening {}: {e}", path.display())))?;
-        SqliteStore::with_pool(pool).await
+        let mut store = SqliteStore::with_pool(pool).await?;
+        store.readers = Some(bulk::Readers::new(path.to_path_buf()));
+        Ok(store)
     }
 
     /// A fresh in-memory database (tests). One connection, kept open: the database lives as
@@ -138,6 +144,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             station_ids: RwLock::new(Arc::new(HashMap::new())),
+            readers: None,
         })
     }
 

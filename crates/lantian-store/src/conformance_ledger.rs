@@ -39,7 +39,8 @@ macro_rules! ledger_conformance_tests {
             ledger_roadmap_milestones_are_stored,
             ledger_escalation_across_national_day_holiday,
             ledger_generic_entries_and_daily_anchor,
-            ledger_import_history_chains_and_verifies
+            ledger_import_history_chains_and_verifies,
+            ledger_list_count_stops_at_the_cap
         );
         $crate::ledger_conformance_tests!(@raw $harness, $raw, $unprotect;
             tamper_log_is_append_only,
@@ -845,6 +846,56 @@ pub async fn ledger_import_history_chains_and_verifies<S: LedgerStore>(s: &S) {
     let e = s.import_history(&batch[..1]).await.unwrap_err();
     assert!(matches!(e, StoreError::Conflict { .. }), "{e:?}");
     assert_eq!(s.log_head().await.unwrap().0, 13);
+}
+
+/// A filter matching more than [`ledger::COUNT_CAP`] problems reports the cap and says so; one
+/// matching fewer is exact; the pages still walk every match. Also: a walk reading chunks larger
+/// than the two-thread thresholds (4096 entries, 1024 records) verifies the same log.
+pub async fn ledger_list_count_stops_at_the_cap<S: LedgerStore>(s: &S) {
+    let n = ledger::COUNT_CAP + 7;
+    let t = sept26(0, 9);
+    let batch: Vec<ImportedProblem> = (1..=n)
+        .map(|id| {
+            let campaign = if id % 2 == 0 { "air" } else { "safety" };
+            let p = ledger::new_problem(id, &found(campaign, "bulk", t));
+            let steps = vec![ImportStep {
+                at: t,
+                actor: "i1".into(),
+                action: "create".into(),
+                payload: b"{}".to_vec(),
+                body: ledger::problem_body(&p).unwrap(),
+            }];
+            ImportedProblem { problem: p, steps }
+        })
+        .collect();
+    assert_eq!(s.import_history(&batch).await.unwrap(), n);
+    let all = s
+        .problems(&ProblemFilter::default(), Page::default())
+        .await
+        .unwrap();
+    assert_eq!((all.total, all.total_capped), (ledger::COUNT_CAP, true));
+    let air = ProblemFilter {
+        campaign: Some("air".into()),
+        ..ProblemFilter::default()
+    };
+    let half = s.problems(&air, Page::default()).await.unwrap();
+    assert_eq!((half.total, half.total_capped), (n / 2, false));
+    // Keyset pages still reach every match past the cap.
+    let (mut seen, mut after) = (0u64, None);
+    loop {
+        let pg = s
+            .problems(&ProblemFilter::default(), Page { after, limit: 1000 })
+            .await
+            .unwrap();
+        seen += pg.items.len() as u64;
+        match pg.next {
+            Some(x) => after = Some(x),
+            None => break,
+        }
+    }
+    assert_eq!(seen, n);
+    let r = verify(s, 5000).await.unwrap();
+    assert_eq!((r.entries, r.records, r.tamper), (n, n, None));
 }
 
 // ---- tampering -------------------------------------------------------------------------------

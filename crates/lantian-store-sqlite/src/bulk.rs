@@ -1,0 +1,166 @@
+//! Bulk reads of the audit walk on a second SQLite driver.
+//!
+//! `audit verify` reads every log entry and every problem row (10 M and 1 M in the issue's
+//! benchmark). sqlx hands SQLite rows from its worker thread to the caller one by one over a
+//! channel, which caps a read at about 0.2–0.27 M rows/s on this machine; rusqlite stepping the
+//! same statement on the calling thread reads 0.7–0.9 M rows/s (STACK.md §5, pitfall 20). So the
+//! two bulk reads of the walk go through read-only rusqlite connections on the same file (the
+//! same bundled SQLite: rusqlite 0.39 and sqlx 0.9 share `libsqlite3-sys` 0.37), each read on a
+//! blocking thread, so two chunks in flight read on both cores. An in-memory store has no file
+//! to open a second connection on; it keeps the sqlx path.
+//!
+//! Only reads live here: every write still goes through sqlx and its transactions.
+
+use lantian_domain::Timestamp;
+use lantian_store::StoreError;
+use lantian_store::ledger::{self as l, LogEntry, ProblemColumns, RecordRow};
+use rusqlite::{Connection, OpenFlags};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Idle read-only connections on one database file.
+#[derive(Debug)]
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+fn backend(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Backend(format!("{what}: {e}"))
+}
+
+impl Readers {
+    pub(crate) fn new(path: PathBuf) -> Arc<Readers> {
+        Arc::new(Readers {
+            path,
+            idle: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn take(&self) -> Result<Connection, StoreError> {
+        if let Some(c) = self.idle.lock().ok().and_then(|mut v| v.pop()) {
+            return Ok(c);
+        }
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(backend("opening a reader"))?;
+        // A walk reads each page once, in key order: a page cache the size of the store's
+        // would only evict itself; 64 MiB keeps the b-tree's inner pages.
+        c.execute_batch("PRAGMA cache_size = -65536; PRAGMA query_only = 1;")
+            .map_err(backend("opening a reader"))?;
+        Ok(c)
+    }
+
+    fn give(&self, c: Connection) {
+        if let Ok(mut v) = self.idle.lock()
+            && v.len() < 4
+        {
+            v.push(c);
+        }
+    }
+
+    /// Run `f` on a reader, on a blocking thread.
+    async fn run<T: Send + 'static>(
+        self: &Arc<Readers>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let me = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let c = me.take()?;
+            let out = f(&c);
+            me.give(c);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("a bulk reader stopped: {e}")))?
+    }
+
+    /// Entries `after+1 ..= after+limit`, in seq order (the same rows as the sqlx path).
+    pub(crate) async fn log_entries(
+        self: &Arc<Readers>,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        self.run(move |c| {
+            let e = backend("audit_log");
+            let mut st = c
+                .prepare(
+                    "SELECT seq, at, actor, kind, entity, action, payload, record_digest, \
+                     prev_hash, hash FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+                )
+                .map_err(&e)?;
+            let mut rows = st
+                .query((after as i64, after as i64 + i64::from(limit)))
+                .map_err(&e)?;
+            let mut out = Vec::with_capacity(limit as usize);
+            while let Some(r) = rows.next().map_err(&e)? {
+                let digest: Option<Vec<u8>> = r.get(7).map_err(&e)?;
+                let prev: Vec<u8> = r.get(8).map_err(&e)?;
+                let hash: Vec<u8> = r.get(9).map_err(&e)?;
+                out.push(LogEntry {
+                    seq: r.get::<_, i64>(0).map_err(&e)? as u64,
+                    at: Timestamp(r.get(1).map_err(&e)?),
+                    actor: r.get(2).map_err(&e)?,
+                    kind: r.get(3).map_err(&e)?,
+                    entity: r.get(4).map_err(&e)?,
+                    action: r.get(5).map_err(&e)?,
+                    payload: r.get(6).map_err(&e)?,
+                    record_digest: digest
+                        .map(|d| l::hash_from_bytes(&d, "audit_log.record_digest"))
+                        .transpose()?,
+                    prev_hash: l::hash_from_bytes(&prev, "audit_log.prev_hash")?,
+                    hash: l::hash_from_bytes(&hash, "audit_log.hash")?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Problem rows with `id > after`, at most `limit`, as the verifier checks them.
+    pub(crate) async fn problem_rows(
+        self: &Arc<Readers>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordRow>, StoreError> {
+        self.run(move |c| {
+            let e = backend("problems");
+            let mut st = c
+                .prepare(
+                    "SELECT id, body, log_seq, log_hash, campaign, category, unit, assignee, \
+                     grid, source, state, escalation, due_at, found_at, closed_at, seq \
+                     FROM problems WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )
+                .map_err(&e)?;
+            let mut rows = st.query((after, i64::from(limit))).map_err(&e)?;
+            let mut out = Vec::with_capacity(limit as usize);
+            while let Some(r) = rows.next().map_err(&e)? {
+                let cols = ProblemColumns {
+                    campaign: r.get(4).map_err(&e)?,
+                    category: r.get(5).map_err(&e)?,
+                    unit: r.get(6).map_err(&e)?,
+                    assignee: r.get(7).map_err(&e)?,
+                    grid: r.get(8).map_err(&e)?,
+                    source: r.get(9).map_err(&e)?,
+                    state: r.get(10).map_err(&e)?,
+                    escalation: r.get::<_, i64>(11).map_err(&e)? as i16,
+                    due_at: r.get(12).map_err(&e)?,
+                    found_at: r.get(13).map_err(&e)?,
+                    closed_at: r.get(14).map_err(&e)?,
+                    seq: r.get(15).map_err(&e)?,
+                };
+                out.push(RecordRow {
+                    id: r.get(0).map_err(&e)?,
+                    body: r.get(1).map_err(&e)?,
+                    columns: cols.render(),
+                    log_seq: r.get(2).map_err(&e)?,
+                    log_hash: r.get(3).map_err(&e)?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
