@@ -500,26 +500,8 @@ pub(crate) async fn log_entries(
     after: u64,
     limit: u32,
 ) -> Result<Vec<LogEntry>, StoreError> {
-    let rows: Vec<LogRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {LOG_COLS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq"
-    )))
-    .bind(after as i64)
-    .bind(after as i64 + i64::from(limit))
-    .fetch_all(&st.pool)
-    .await
-    .map_err(db("audit_log"))?;
-    rows.into_iter().map(log_entry).collect()
+    crate::bulk::log_entries(st, after, limit).await
 }
-
-type ProblemRow = (
-    i64,
-    Vec<u8>,
-    i64,
-    Vec<u8>,
-    (String, String, Option<String>, Option<String>),
-    (Option<String>, Option<String>, String, i16),
-    (Option<i64>, i64, Option<i64>, i64),
-);
 
 pub(crate) async fn record_rows(
     st: &PgStore,
@@ -530,67 +512,7 @@ pub(crate) async fn record_rows(
     if kind != KIND_PROBLEM {
         return crate::records::record_rows(st, kind, after, limit).await;
     }
-    let rows = sqlx::query(
-        "SELECT id, body, log_seq, log_hash, campaign, category, unit, assignee, grid, source, \
-         state, escalation, due_at, found_at, closed_at, seq FROM problems WHERE id > $1 \
-         ORDER BY id LIMIT $2",
-    )
-    .bind(after)
-    .bind(i64::from(limit))
-    .fetch_all(&st.pool)
-    .await
-    .map_err(db("problems"))?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let g = |e| db("problems")(e);
-        let row: ProblemRow = (
-            r.try_get(0).map_err(g)?,
-            r.try_get(1).map_err(g)?,
-            r.try_get(2).map_err(g)?,
-            r.try_get(3).map_err(g)?,
-            (
-                r.try_get(4).map_err(g)?,
-                r.try_get(5).map_err(g)?,
-                r.try_get(6).map_err(g)?,
-                r.try_get(7).map_err(g)?,
-            ),
-            (
-                r.try_get(8).map_err(g)?,
-                r.try_get(9).map_err(g)?,
-                r.try_get(10).map_err(g)?,
-                r.try_get(11).map_err(g)?,
-            ),
-            (
-                r.try_get(12).map_err(g)?,
-                r.try_get(13).map_err(g)?,
-                r.try_get(14).map_err(g)?,
-                r.try_get(15).map_err(g)?,
-            ),
-        );
-        let (id, body, log_seq, log_hash, a, b, c) = row;
-        let cols = ProblemColumns {
-            campaign: a.0,
-            category: a.1,
-            unit: a.2,
-            assignee: a.3,
-            grid: b.0,
-            source: b.1,
-            state: b.2,
-            escalation: b.3,
-            due_at: c.0,
-            found_at: c.1,
-            closed_at: c.2,
-            seq: c.3,
-        };
-        out.push(RecordRow {
-            id,
-            body,
-            columns: cols.render(),
-            log_seq,
-            log_hash,
-        });
-    }
-    Ok(out)
+    crate::bulk::problem_rows(st, after, limit).await
 }
 
 pub(crate) async fn anchor(st: &PgStore, day: Date) -> Result<Anchor, StoreError> {

@@ -28,6 +28,7 @@
 //! latest-value upserts cost ~5–9 µs per row on this server, hence the large batches.
 
 mod accounts;
+mod bulk;
 mod cities;
 mod error;
 mod ledger;
