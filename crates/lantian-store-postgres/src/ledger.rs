@@ -354,7 +354,10 @@ pub(crate) async fn problems(
     let order = l::page_order(total as u64);
     let rows = bind_all(
         sqlx::query(AssertSqlSafe(format!(
-            "SELECT body FROM problems WHERE {cond} AND id > ${pa} ORDER BY {order} LIMIT ${pl}"
+            // The page's ids first (index-only on the filter indexes, which carry the id:
+            // migration 0008), then only those rows' bodies.
+            "SELECT body FROM problems WHERE id IN (SELECT id FROM problems WHERE {cond} \
+             AND id > ${pa} ORDER BY {order} LIMIT ${pl}) ORDER BY id"
         ))),
         &binds,
     )
@@ -725,6 +728,14 @@ impl lantian_store::ledger::LedgerStore for PgStore {
         limit: u32,
     ) -> Result<Vec<lantian_store::ledger::LogEntry>, StoreError> {
         crate::ledger::log_entries(self, after, limit).await
+    }
+
+    async fn walk_entries(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<lantian_store::ledger::Walked>, StoreError> {
+        crate::bulk::walk_entries(self, after, limit).await
     }
 
     async fn record_rows(

@@ -13,7 +13,7 @@
 
 use lantian_domain::Timestamp;
 use lantian_store::StoreError;
-use lantian_store::ledger::{self as l, LogEntry, ProblemColumns, RecordRow};
+use lantian_store::ledger::{self as l, EntryContent, LogEntry, ProblemColumns, RecordRow, Walked};
 use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -113,6 +113,64 @@ impl Readers {
                     prev_hash: l::hash_from_bytes(&prev, "audit_log.prev_hash")?,
                     hash: l::hash_from_bytes(&hash, "audit_log.hash")?,
                 });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// The same range as [`Readers::log_entries`], each entry's hash checked on the reader's
+    /// thread from the borrowed columns (no row is copied into a `LogEntry`).
+    pub(crate) async fn walk_entries(
+        self: &Arc<Readers>,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Walked>, StoreError> {
+        self.run(move |c| {
+            let e = backend("audit_log");
+            let mut st = c
+                .prepare(
+                    "SELECT seq, at, actor, kind, entity, action, payload, record_digest, \
+                     prev_hash, hash FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+                )
+                .map_err(&e)?;
+            let mut rows = st
+                .query((after as i64, after as i64 + i64::from(limit)))
+                .map_err(&e)?;
+            let mut out = Vec::with_capacity(limit as usize);
+            while let Some(r) = rows.next().map_err(&e)? {
+                let bad = |i: usize, why: &dyn std::fmt::Display| {
+                    StoreError::Backend(format!("audit_log: column {i}: {why}"))
+                };
+                let s = |i: usize| -> Result<&str, StoreError> {
+                    let v = r.get_ref(i).map_err(&e)?;
+                    v.as_str().map_err(|x| bad(i, &x))
+                };
+                let b = |i: usize| -> Result<&[u8], StoreError> {
+                    let v = r.get_ref(i).map_err(&e)?;
+                    v.as_blob().map_err(|x| bad(i, &x))
+                };
+                let digest = match r.get_ref(7).map_err(&e)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    v => Some(l::hash_from_bytes(
+                        v.as_blob().map_err(|x| bad(7, &x))?,
+                        "audit_log.record_digest",
+                    )?),
+                };
+                out.push(Walked::of_columns(
+                    r.get::<_, i64>(0).map_err(&e)? as u64,
+                    Timestamp(r.get(1).map_err(&e)?),
+                    &EntryContent {
+                        actor: s(2)?,
+                        kind: s(3)?,
+                        entity: s(4)?,
+                        action: s(5)?,
+                        payload: b(6)?,
+                        record_digest: digest.as_ref(),
+                    },
+                    l::hash_from_bytes(b(8)?, "audit_log.prev_hash")?,
+                    l::hash_from_bytes(b(9)?, "audit_log.hash")?,
+                ));
             }
             Ok(out)
         })

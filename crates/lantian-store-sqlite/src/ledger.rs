@@ -800,6 +800,21 @@ impl lantian_store::ledger::LedgerStore for SqliteStore {
         crate::ledger::log_entries(self, after, limit).await
     }
 
+    async fn walk_entries(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<lantian_store::ledger::Walked>, StoreError> {
+        match &self.readers {
+            Some(r) => r.walk_entries(after, limit).await,
+            None => Ok(crate::ledger::log_entries(self, after, limit)
+                .await?
+                .iter()
+                .map(lantian_store::ledger::Walked::of_entry)
+                .collect()),
+        }
+    }
+
     async fn record_rows(
         &self,
         kind: &str,
