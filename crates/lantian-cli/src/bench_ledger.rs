@@ -218,6 +218,7 @@ fn generate(first: u64, n: u64, avg_steps: u64, seed: u64, cal: &Calendar) -> Ve
                 .chance(80)
                 .then(|| SourceId::parse(&format!("S{:05}", r.below(SOURCES))).ok())
                 .flatten(),
+            unit: None,
             mode,
         };
         let mut p = ledger::new_problem(id, &np);

@@ -1383,6 +1383,7 @@ mod export {
                     found_at: t,
                     grid: None,
                     source: Some(SourceId::parse("S001").unwrap()),
+                    unit: None,
                     mode: Mode::Immediate { hours: 24 },
                 },
                 &who("i1", "DCK", Role::Inspector),

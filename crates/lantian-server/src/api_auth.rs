@@ -269,9 +269,26 @@ pub async fn api_logout(State(app): State<Arc<App>>, caller: Caller) -> Result<R
     caller.require(Perm::Own)?;
     app.db.revoke_session(caller.session.id, app.now()).await?;
     tracing::info!(login = caller.user.login, "logout");
+    // The session is gone whatever happens next; a logout whose trace cannot be written
+    // answers 500 rather than pretending all went well.
+    crate::api_ledger::audit_account(
+        &app,
+        &caller,
+        "logout",
+        serde_json::json!({"session": caller.session.id, "kind": kind_code(caller.session.kind)}),
+    )
+    .await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(header::SET_COOKIE, clear_cookie());
     Ok(r)
+}
+
+/// The log's name of a session kind.
+fn kind_code(k: SessionKind) -> &'static str {
+    match k {
+        SessionKind::Web => "web",
+        SessionKind::Api => "api",
+    }
 }
 
 /// Who is calling, with the CSRF token of a browser session.
@@ -406,6 +423,19 @@ pub async fn create_token(
         })
         .await?;
     tracing::info!(login = caller.user.login, token = s.id, "API token created");
+    // No token without its trace: if the entry cannot be written, the token is revoked again.
+    if let Err(e) = crate::api_ledger::audit_account(
+        &app,
+        &caller,
+        "token_created",
+        serde_json::json!({"token": s.id, "scopes": s.scopes, "label": s.label,
+            "expires_at": s.expires_at.to_string()}),
+    )
+    .await
+    {
+        let _ = app.db.revoke_session(s.id, now).await;
+        return Err(e);
+    }
     Ok(Json(NewTokenResponse {
         token,
         info: TokenDto::from(&s),
@@ -434,6 +464,13 @@ pub async fn revoke_token(
     }
     app.db.revoke_session(id, app.now()).await?;
     tracing::info!(login = caller.user.login, token = id, "API token revoked");
+    crate::api_ledger::audit_account(
+        &app,
+        &caller,
+        "token_revoked",
+        serde_json::json!({"token": id, "owner": s.user}),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

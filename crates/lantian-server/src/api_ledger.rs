@@ -121,7 +121,7 @@ async fn problem_for(app: &App, caller: &Caller, id: u64) -> Result<Problem, Api
 }
 
 /// The log's actor text for a caller: their person, else `user:<login>`.
-fn log_actor(caller: &Caller) -> String {
+pub fn log_actor(caller: &Caller) -> String {
     match &caller.user.person {
         Some(p) => p.as_str().to_owned(),
         None => format!("user:{}", caller.user.login),
@@ -417,6 +417,10 @@ pub struct NewProblemRequest {
     pub grid: Option<String>,
     /// The source concerned.
     pub source: Option<String>,
+    /// 责任单位 (unit code): who must rectify. The district roles may name any unit of the
+    /// district, grid roles only their own unit (403 `out_of_scope` otherwise); an unknown
+    /// unit is 400.
+    pub unit: Option<String>,
     /// How it was found: `inspection` (default), `sensor`, `audit`, `public`.
     pub finding: Option<String>,
     /// The rectification mode (`{"mode":"immediate","hours":24}` or `{"mode":"time_bound",…}`);
@@ -471,6 +475,10 @@ pub async fn create_problem(
         .as_deref()
         .map(|s| SourceId::parse(s).map_err(|e| ApiError::param("source", e)))
         .transpose()?;
+    let unit = match b.unit.as_deref() {
+        None => None,
+        Some(u) => Some(responsible_unit(&app, &caller, &actor, u).await?),
+    };
     let finding = match b.finding.as_deref() {
         None => Finding::Inspection,
         Some(f) => parse_code::<Finding>(f, "finding")?,
@@ -491,6 +499,7 @@ pub async fn create_problem(
                 found_at: now,
                 grid,
                 source,
+                unit,
                 mode,
             },
             &actor,
@@ -498,6 +507,29 @@ pub async fn create_problem(
         )
         .await?;
     Ok(Json(problem_json(&p, now)))
+}
+
+/// The responsible unit a creator names: it must exist, and the caller may name it — the
+/// district-wide roles (admin, dispatcher, inspector, enforcement) any unit; the grid roles
+/// only their own unit (their scope is their grids, which their unit answers for).
+async fn responsible_unit(
+    app: &App,
+    caller: &Caller,
+    actor: &Actor,
+    code: &str,
+) -> Result<UnitCode, ApiError> {
+    let unit = UnitCode::parse(code.trim()).map_err(|e| ApiError::param("unit", e))?;
+    if !app.db.units().await?.iter().any(|u| u.code == unit) {
+        return Err(ApiError::param("unit", format!("no unit {unit}")));
+    }
+    match &caller.scope {
+        Scope::District => Ok(unit),
+        _ if unit == actor.unit => Ok(unit),
+        _ => Err(ApiError::out_of_scope(format!(
+            "unit {unit}: a {} names only their own unit",
+            caller.user.role.code()
+        ))),
+    }
 }
 
 /// A transition: the version seen and the action (the domain's `Action`, tagged by `action`).
@@ -837,6 +869,17 @@ pub async fn audit_denials(State(app): State<Arc<App>>, req: Request, next: Next
         return e.into_response();
     }
     resp
+}
+
+/// Append the `auth` entry of an account event of `caller` (logout, token created or
+/// revoked): actor = their person (else `user:<login>`), entity = their login.
+pub async fn audit_account(
+    app: &App,
+    caller: &Caller,
+    action: &str,
+    payload: Value,
+) -> Result<(), ApiError> {
+    audit_auth(app, &log_actor(caller), &caller.user.login, action, payload).await
 }
 
 /// The log actor of a login attempt: the account's person, else `user:<login>`.

@@ -148,6 +148,20 @@ pub enum Perm {
     /// The ledger pages (台账, a problem, the field page): every role, problems filtered by
     /// scope; transitions are then decided by the domain's transition function.
     LedgerPages,
+    /// Enforcement cases and accountability records, their pages and exports: every role but
+    /// the grid roles (whose scope is their grids' tasks); unit roles see their unit's.
+    ReadRecords,
+    /// 立案: file an enforcement case — the roles the domain's `enforcement::file` accepts
+    /// (enforcement officers, the dispatcher, the command).
+    FileCase,
+    /// Move a case: enforcement officers and the command (the domain's `transition` then
+    /// decides per step: officers investigate, notify, execute; the command decides).
+    ActCase,
+    /// Record an accountability decision: the command and leaders.
+    DecideAccountability,
+    /// 排名: towns' air quality and units' scorecards — every role but the grid roles (a
+    /// town's figures mix other people's grids).
+    Rankings,
 }
 
 impl Perm {
@@ -163,6 +177,15 @@ impl Perm {
             Perm::CreateProblem => crate::api_ledger::CREATORS.contains(&role),
             Perm::ActLedger => role != Role::Leader,
             Perm::Audit => matches!(role, Role::Admin | Role::Leader),
+            Perm::ReadRecords | Perm::Rankings => {
+                !matches!(role, Role::GridChief | Role::GridWorker)
+            }
+            Perm::FileCase => matches!(
+                role,
+                Role::Admin | Role::Dispatcher | Role::EnforcementOfficer
+            ),
+            Perm::ActCase => matches!(role, Role::Admin | Role::EnforcementOfficer),
+            Perm::DecideAccountability => matches!(role, Role::Admin | Role::Leader),
         }
     }
 
@@ -178,7 +201,12 @@ impl Perm {
                 Perm::OwnTokens => false,
                 Perm::Own => true,
                 Perm::ReadLedger | Perm::Audit => s.has_scope(SCOPE_READ),
-                Perm::CreateProblem | Perm::ActLedger => s.has_scope(SCOPE_LEDGER),
+                Perm::ReadRecords | Perm::Rankings => s.has_scope(SCOPE_READ),
+                Perm::CreateProblem
+                | Perm::ActLedger
+                | Perm::FileCase
+                | Perm::ActCase
+                | Perm::DecideAccountability => s.has_scope(SCOPE_LEDGER),
             },
         }
     }

@@ -2,7 +2,9 @@
 //! OpenAPI paths are not generic. Every method is one `match` that forwards to the backend.
 
 use lantian_aq::{Date, Pollutant};
+use lantian_domain::accountability::{AccountabilityDraft, AccountabilityRecord};
 use lantian_domain::calendar::Calendar;
+use lantian_domain::enforcement::{CaseAction, CaseDraft, EnforcementCase};
 use lantian_domain::ledger::{Action, Actor, Problem};
 use lantian_domain::org::{Person, Unit};
 use lantian_domain::reading::{Origin, RawReading};
@@ -17,6 +19,7 @@ use lantian_store::ledger::{
     Anchor, Evidence, Hash, ImportedProblem, LedgerStore, LogEntry, NewEntry, NewProblem,
     Notification, Page, ProblemFilter, ProblemPage, RecordRow,
 };
+use lantian_store::records::{RecordFilter, RecordPage, RecordStore, SourceDossier};
 use lantian_store::{
     AccountStore, CityItem, CityValue, DailyRollup, HourlyValue, LatestValue, SourceFilter, Store,
     StoreError,
@@ -295,5 +298,54 @@ impl LedgerStore for Db {
     }
     async fn import_history(&self, batch: &[ImportedProblem]) -> Result<u64, StoreError> {
         fwd!(self, s => s.import_history(batch).await)
+    }
+}
+
+impl RecordStore for Db {
+    async fn file_case(
+        &self,
+        draft: &CaseDraft,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<EnforcementCase, StoreError> {
+        fwd!(self, s => s.file_case(draft, actor, now).await)
+    }
+    async fn transition_case(
+        &self,
+        id: u64,
+        expected_seq: Option<u64>,
+        action: CaseAction,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<EnforcementCase, StoreError> {
+        fwd!(self, s => s.transition_case(id, expected_seq, action, actor, now).await)
+    }
+    async fn case(&self, id: u64) -> Result<Option<EnforcementCase>, StoreError> {
+        fwd!(self, s => s.case(id).await)
+    }
+    async fn cases(
+        &self,
+        filter: &RecordFilter,
+        page: Page,
+    ) -> Result<RecordPage<EnforcementCase>, StoreError> {
+        fwd!(self, s => s.cases(filter, page).await)
+    }
+    async fn create_accountability(
+        &self,
+        draft: &AccountabilityDraft,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<AccountabilityRecord, StoreError> {
+        fwd!(self, s => s.create_accountability(draft, actor, now).await)
+    }
+    async fn accountability(
+        &self,
+        filter: &RecordFilter,
+        page: Page,
+    ) -> Result<RecordPage<AccountabilityRecord>, StoreError> {
+        fwd!(self, s => s.accountability(filter, page).await)
+    }
+    async fn source_dossier(&self, source: &SourceId) -> Result<SourceDossier, StoreError> {
+        fwd!(self, s => s.source_dossier(source).await)
     }
 }

@@ -2,19 +2,27 @@
 //! [`LedgerStore::create_problem`] and [`LedgerStore::apply`] (so the log and the evidence are
 //! the real thing) at a fixed clock, in every state the pages have to show — new, assigned,
 //! rectifying (one of them assigned to the demo grid worker, for the field page), submitted,
-//! closed, reopened, suspended, cancelled, escalated and overdue.
+//! closed, reopened, suspended, cancelled, escalated and overdue — with a third of them
+//! linked to a registered source of their grid; then a few enforcement cases (立案 through
+//! 结案, through [`RecordStore::file_case`] and [`RecordStore::transition_case`]) and
+//! accountability records ([`RecordStore::create_accountability`]) behind those problems, for
+//! the 执法, 问责 and 污染源 pages.
 //!
 //! Deterministic: the same district and the same `base` give the same ledger.
 
 use crate::db::Db;
+use lantian_domain::accountability::{AccountabilityDraft, AccountabilityKind, Subject};
 use lantian_domain::calendar::Calendar;
 use lantian_domain::campaign::Catalog;
+use lantian_domain::enforcement::{CaseAction, CaseDraft, Fen};
+use lantian_domain::hash::ContentHash;
 use lantian_domain::ledger::{Action, Actor, Escalation, Finding, Mode};
 use lantian_domain::org::{Person, Role};
 use lantian_domain::region::{Duty, RegionLevel};
-use lantian_domain::{PersonId, RegionCode, Timestamp};
+use lantian_domain::{PersonId, RegionCode, SourceId, Timestamp, UnitCode};
 use lantian_store::ledger::{LedgerStore, NewProblem};
-use lantian_store::{Store, StoreError};
+use lantian_store::records::RecordStore;
+use lantian_store::{SourceFilter, Store, StoreError};
 use std::collections::HashMap;
 
 /// The fixed clock the demo ledger is written at: 2025-01-31 09:00 +08:00, the last day of
@@ -23,6 +31,13 @@ pub const DEMO_LEDGER_AT: Timestamp = Timestamp(1_738_285_200);
 
 /// How many problems the demo ledger holds.
 pub const DEMO_PROBLEMS: u64 = 60;
+
+/// How many enforcement cases the demo holds (one in each of the states filed, noticed,
+/// penalty decided and closed).
+pub const DEMO_CASES: u64 = 4;
+
+/// How many accountability records the demo holds.
+pub const DEMO_ACCOUNTABILITY: u64 = 3;
 
 /// The grid worker the field page is demonstrated with: the one whose grids hold the most
 /// stations (ties: the smallest id) — the same person `lantian demo` gives the `grid-worker`
@@ -130,6 +145,14 @@ pub async fn seed(db: &Db, base: Timestamp) -> Result<u64, StoreError> {
         return Ok(0);
     }
     let disp = actor(dispatcher, vec![]);
+    // The first registered source of each grid (sources come ordered by id).
+    let mut source_of: HashMap<RegionCode, SourceId> = HashMap::new();
+    for src in db.sources(&SourceFilter::default()).await? {
+        if let Some(g) = src.grid {
+            source_of.entry(g).or_insert(src.id);
+        }
+    }
+    let mut made: Vec<Made> = Vec::new();
     let mut written = 0;
     for i in 0..DEMO_PROBLEMS {
         // The first problem is the field worker's; the others go round the grids.
@@ -162,11 +185,22 @@ pub async fn seed(db: &Db, base: Timestamp) -> Result<u64, StoreError> {
             finding: [Finding::Inspection, Finding::Sensor, Finding::Public][i as usize % 3],
             found_at: found,
             grid: Some(grid.clone()),
-            source: None,
+            source: (i % 3 == 0)
+                .then(|| source_of.get(&grid).cloned())
+                .flatten(),
+            unit: None,
             mode,
         };
         let p = db.create_problem(&new, &disp, found).await?;
         written += 1;
+        made.push(Made {
+            id: p.id,
+            kind: i % 10,
+            found,
+            source: new.source.clone(),
+            worker: worker.id.clone(),
+            unit: worker.unit.clone(),
+        });
         let kind = i % 10;
         if kind == 0 {
             continue; // new: waiting to be dispatched
@@ -261,5 +295,176 @@ pub async fn seed(db: &Db, base: Timestamp) -> Result<u64, StoreError> {
             db.apply(p.id, None, a, &who, at, &cal).await?;
         }
     }
+    seed_records(db, &people, &made, base).await?;
     Ok(written)
+}
+
+/// A demo problem as the records need it.
+struct Made {
+    id: u64,
+    /// `i % 10`: 0 new … 6, 7 closed (7 of the first ten reopened) … 8 escalated.
+    kind: u64,
+    found: Timestamp,
+    source: Option<SourceId>,
+    worker: PersonId,
+    unit: UnitCode,
+}
+
+fn fen(yuan: i64) -> Result<Fen, StoreError> {
+    Fen::new(yuan * 100).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn hash(h: &str) -> Result<ContentHash, StoreError> {
+    ContentHash::parse(h).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// The demo's enforcement cases and accountability records, behind its problems: four cases
+/// against sources with problems (closed, penalty decided, noticed, filed) by the two
+/// enforcement officers, with the penalty decided by the command; three accountability
+/// decisions by the leader (约谈 and 通报批评 of units with escalated problems, 诫勉谈话 of the
+/// worker whose problem rebounded). Nothing when the district lacks the people.
+async fn seed_records(
+    db: &Db,
+    people: &[Person],
+    made: &[Made],
+    base: Timestamp,
+) -> Result<(), StoreError> {
+    let officers: Vec<&Person> = people
+        .iter()
+        .filter(|p| p.role == Role::EnforcementOfficer)
+        .take(2)
+        .collect();
+    let (Some(admin), Some(leader)) = (
+        people.iter().find(|p| p.role == Role::Admin),
+        people.iter().find(|p| p.role == Role::Leader),
+    ) else {
+        return Ok(());
+    };
+    if officers.len() < 2 {
+        return Ok(());
+    }
+    let (o1, o2) = (actor(officers[0], vec![]), actor(officers[1], vec![]));
+    let cmd = actor(admin, vec![]);
+    let with_source: Vec<&Made> = made.iter().filter(|m| m.source.is_some()).collect();
+    let titles = [
+        ("未落实扬尘污染防治措施", "某建设工程有限公司", 50_000),
+        ("餐饮油烟未经净化直排", "某餐饮店", 8_000),
+        ("违规露天焚烧", "某村民", 2_000),
+        ("涉VOCs物料敞开存放", "某化工有限公司", 100_000),
+    ];
+    for (n, (m, (title, party, yuan))) in with_source.iter().zip(titles).enumerate() {
+        let sources: Vec<SourceId> = m.source.iter().cloned().collect();
+        let mut t = m.found.plus_seconds(6 * 3600);
+        let c = db
+            .file_case(
+                &CaseDraft {
+                    id: 0,
+                    title: title.into(),
+                    party: party.into(),
+                    sources,
+                    problems: vec![m.id],
+                },
+                &o1,
+                t,
+            )
+            .await?;
+        // Case 0 runs to the end, 1 to the decision, 2 to the notice, 3 stays filed.
+        let depth = [5, 3, 2, 0][n];
+        let photo = db
+            .put_evidence(
+                &demo_photo(c.id, "执法取证"),
+                "image/svg+xml",
+                &o1.person,
+                t,
+            )
+            .await?;
+        let steps: Vec<(CaseAction, &Actor)> = vec![
+            (
+                CaseAction::Investigate {
+                    officers: vec![o1.person.clone(), o2.person.clone()],
+                    findings: format!("现场检查确认：{title}"),
+                    evidence: vec![hash(&photo)?],
+                },
+                &o1,
+            ),
+            (
+                CaseAction::Notify {
+                    notice_no: format!("焦高环罚告〔2025〕{}号", c.id),
+                    proposed: fen(yuan)?,
+                },
+                &o2,
+            ),
+            (
+                CaseAction::DecidePenalty {
+                    decision_no: format!("焦高环罚〔2025〕{}号", c.id),
+                    amount: fen(yuan)?,
+                },
+                &cmd,
+            ),
+            (
+                CaseAction::Execute {
+                    collected: fen(yuan)?,
+                    evidence: vec![hash(&photo)?],
+                },
+                &o1,
+            ),
+            (
+                CaseAction::Close {
+                    summary: "罚款已缴清，现场问题已整改".into(),
+                },
+                &o1,
+            ),
+        ];
+        for (a, who) in steps.into_iter().take(depth) {
+            t = t.plus_seconds(24 * 3600).min(base);
+            db.transition_case(c.id, None, a, who, t).await?;
+        }
+    }
+    let lead = actor(leader, vec![]);
+    let escalated: Vec<&Made> = made.iter().filter(|m| m.kind == 8).collect();
+    let rebound = made.iter().find(|m| m.kind == 7);
+    let mut drafts = Vec::new();
+    if let Some(m) = escalated.first() {
+        drafts.push(AccountabilityDraft {
+            id: 0,
+            subject: Subject::Unit {
+                unit: m.unit.clone(),
+            },
+            kind: AccountabilityKind::Interview,
+            reason: "问题整改超期，经督办仍未完成".into(),
+            problems: vec![m.id],
+        });
+    }
+    if let Some(m) = escalated
+        .iter()
+        .rev()
+        .find(|m| Some(&m.unit) != escalated.first().map(|f| &f.unit))
+    {
+        drafts.push(AccountabilityDraft {
+            id: 0,
+            subject: Subject::Unit {
+                unit: m.unit.clone(),
+            },
+            kind: AccountabilityKind::PublicCriticism,
+            reason: "挂牌督办问题逾期未整改".into(),
+            problems: vec![m.id],
+        });
+    }
+    if let Some(m) = rebound {
+        drafts.push(AccountabilityDraft {
+            id: 0,
+            subject: Subject::Person {
+                person: m.worker.clone(),
+                unit: m.unit.clone(),
+            },
+            kind: AccountabilityKind::Admonishment,
+            reason: "回头看发现问题反弹，整改不彻底".into(),
+            problems: vec![m.id],
+        });
+    }
+    for d in &drafts {
+        db.create_accountability(d, &lead, base.plus_seconds(-3600))
+            .await?;
+    }
+    Ok(())
 }

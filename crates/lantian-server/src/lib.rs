@@ -15,6 +15,7 @@ pub mod air;
 pub mod api;
 pub mod api_auth;
 pub mod api_ledger;
+pub mod api_records;
 pub mod auth;
 pub mod db;
 pub mod demo_ledger;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod pages;
 pub mod pages_ledger;
+pub mod pages_records;
 pub mod state;
 pub mod web;
 
@@ -99,6 +101,14 @@ fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
         .routes(routes!(api_ledger::audit_verify))
         .routes(routes!(api_ledger::audit_anchor))
         .routes(routes!(api_ledger::notifications))
+        .routes(routes!(api_records::cases, api_records::file_case))
+        .routes(routes!(api_records::case))
+        .routes(routes!(api_records::case_transition))
+        .routes(routes!(
+            api_records::accountability,
+            api_records::create_accountability
+        ))
+        .routes(routes!(api_records::export))
         .split_for_parts()
 }
 
@@ -138,6 +148,21 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages_ledger::evidence),
         )
         .route("/field", get(pages_ledger::field))
+        .route("/sources", get(pages_records::sources))
+        .route("/sources/{id}", get(pages_records::source))
+        .route(
+            "/cases",
+            get(pages_records::cases).post(pages_records::file_case),
+        )
+        .route("/cases/{id}", get(pages_records::case))
+        .route("/cases/{id}/act", post(pages_records::act))
+        .route("/cases/{id}/evidence", post(pages_records::upload))
+        .route("/cases/{id}/evidence/{hash}", get(pages_records::evidence))
+        .route(
+            "/accountability",
+            get(pages_records::accountability).post(pages_records::decide),
+        )
+        .route("/rankings", get(pages_records::rankings))
         .route("/static/ledger.js", get(pages_ledger::ledger_js))
         .route("/static/echarts.min.js", get(pages::echarts))
         .route("/static/app.css", get(pages::app_css))

@@ -42,15 +42,10 @@ pub struct PageQuery {
     pub next: Option<String>,
 }
 
-/// The nav slots later issues fill (检查, 污染源, 执法, 问责, 排名): shown, marked as not yet
-/// available, never with made-up content. (台账 and 手机 are pages now: `pages_ledger`.)
-pub const NAV_SLOTS: [&str; 5] = [
-    "inspections",
-    "sources",
-    "enforcement",
-    "accountability",
-    "rankings",
-];
+/// The nav slots later issues fill (检查): shown, marked as not yet available, never with
+/// made-up content. (台账 and 手机 are pages in `pages_ledger`; 污染源, 执法, 问责 and 排名 in
+/// `pages_records`.)
+pub const NAV_SLOTS: [&str; 1] = ["inspections"];
 
 /// A rendered page or an error page, with the `lang` cookie set when `?lang=` was given.
 pub(crate) fn page(app: &App, lang: Lang, set_lang: bool, name: &str, ctx: Value) -> Response {
@@ -206,6 +201,12 @@ pub async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Response
             .await
             .map_err(|e| tracing::error!("logout: {e}"));
         tracing::info!(login = c.user.login, "logout");
+        let payload = serde_json::json!({"session": c.session.id, "kind": "web"});
+        if let Err(e) = crate::api_ledger::audit_account(&app, &c, "logout", payload).await {
+            // The session is revoked; the missing trace is the server's failure.
+            tracing::error!("audit log: a logout could not be recorded: {e}");
+            return e.into_response();
+        }
     }
     let mut r = Redirect::to("/login").into_response();
     r.headers_mut()
@@ -705,7 +706,9 @@ pub fn sample_context(name: &str, lang: Lang) -> Value {
                 Date::from_ymd_const(2025, 1, 7), &[])),
             chart => Serde(serde_json::json!({"hours": []})),
         },
-        other => crate::pages_ledger::sample_extra(other).unwrap_or_else(|| context! {}),
+        other => crate::pages_ledger::sample_extra(other)
+            .or_else(|| crate::pages_records::sample_extra(other))
+            .unwrap_or_else(|| context! {}),
     };
     context! { ..base, ..extra }
 }

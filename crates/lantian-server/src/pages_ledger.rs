@@ -107,14 +107,14 @@ async fn visible_problem(app: &App, c: &Caller, id: u64) -> Result<Problem, ApiE
 }
 
 /// Display names of units, people and grids.
-struct Names {
-    units: HashMap<UnitCode, String>,
-    people: HashMap<PersonId, String>,
-    regions: HashMap<RegionCode, String>,
+pub(crate) struct Names {
+    pub(crate) units: HashMap<UnitCode, String>,
+    pub(crate) people: HashMap<PersonId, String>,
+    pub(crate) regions: HashMap<RegionCode, String>,
 }
 
 impl Names {
-    async fn load(app: &App) -> Result<Names, ApiError> {
+    pub(crate) async fn load(app: &App) -> Result<Names, ApiError> {
         Ok(Names {
             units: app
                 .db
@@ -140,19 +140,19 @@ impl Names {
         })
     }
 
-    fn unit(&self, u: Option<&UnitCode>) -> String {
+    pub(crate) fn unit(&self, u: Option<&UnitCode>) -> String {
         u.map(|u| self.units.get(u).cloned().unwrap_or_else(|| u.to_string()))
             .unwrap_or_default()
     }
 
-    fn person(&self, p: &str) -> String {
+    pub(crate) fn person(&self, p: &str) -> String {
         self.people
             .iter()
             .find(|(k, _)| k.as_str() == p)
             .map_or_else(|| p.to_owned(), |(_, v)| v.clone())
     }
 
-    fn region(&self, r: Option<&RegionCode>) -> String {
+    pub(crate) fn region(&self, r: Option<&RegionCode>) -> String {
         r.map(|r| {
             self.regions
                 .get(r)
@@ -176,7 +176,7 @@ fn category_name(p: &Problem, lang: Lang) -> String {
         )
 }
 
-fn local_minute(t: Timestamp) -> String {
+pub(crate) fn local_minute(t: Timestamp) -> String {
     let s = t.local_seconds_of_day();
     format!("{} {:02}:{:02}", t.local_date(), s / 3600, s / 60 % 60)
 }
@@ -221,7 +221,7 @@ pub struct ProblemRow {
     pub seq: u64,
 }
 
-fn row(p: &Problem, names: &Names, lang: Lang, now: Timestamp) -> ProblemRow {
+pub(crate) fn row(p: &Problem, names: &Names, lang: Lang, now: Timestamp) -> ProblemRow {
     ProblemRow {
         id: p.id,
         category: category_name(p, lang),
@@ -887,28 +887,7 @@ pub async fn upload(
                 "this account is not linked to a person",
             )
         })?;
-        let ct = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if !PHOTO_TYPES.contains(&ct.as_str()) {
-            return Err(ApiError::param(
-                "Content-Type",
-                format!("a photo is one of {}", PHOTO_TYPES.join(", ")),
-            ));
-        }
-        if body.is_empty() || body.len() > MAX_PHOTO {
-            return Err(ApiError::param("body", "empty, or larger than 12 MB"));
-        }
-        let hash = app
-            .db
-            .put_evidence(&body, &ct, &actor.person, app.now())
-            .await?;
+        let hash = store_photo(&app, &actor.person, &headers, &body).await?;
         Ok(Json(serde_json::json!({ "hash": hash })))
     }
     .await;
@@ -916,6 +895,37 @@ pub async fn upload(
         Ok(j) => j.into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// Store the raw bytes of one photo sent by a page (`Content-Type` one of [`PHOTO_TYPES`],
+/// at most [`MAX_PHOTO`]) as evidence uploaded by `person`; its SHA-256 (hex). The caller
+/// must already have been checked for the object the photo belongs to.
+pub(crate) async fn store_photo(
+    app: &App,
+    person: &PersonId,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<String, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !PHOTO_TYPES.contains(&ct.as_str()) {
+        return Err(ApiError::param(
+            "Content-Type",
+            format!("a photo is one of {}", PHOTO_TYPES.join(", ")),
+        ));
+    }
+    if body.is_empty() || body.len() > MAX_PHOTO {
+        return Err(ApiError::param("body", "empty, or larger than 12 MB"));
+    }
+    let hash = app.db.put_evidence(body, &ct, person, app.now()).await?;
+    Ok(hash)
 }
 
 /// `GET /problems/{id}/evidence/{hash}`: an evidence file of a problem the caller sees,

@@ -138,7 +138,7 @@ impl Locales {
 }
 
 /// The templates, embedded.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 16] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("overview.html", include_str!("../templates/overview.html")),
@@ -149,10 +149,19 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("problem.html", include_str!("../templates/problem.html")),
     ("act_form.html", include_str!("../templates/act_form.html")),
     ("field.html", include_str!("../templates/field.html")),
+    ("sources.html", include_str!("../templates/sources.html")),
+    ("source.html", include_str!("../templates/source.html")),
+    ("cases.html", include_str!("../templates/cases.html")),
+    ("case.html", include_str!("../templates/case.html")),
+    (
+        "accountability.html",
+        include_str!("../templates/accountability.html"),
+    ),
+    ("rankings.html", include_str!("../templates/rankings.html")),
 ];
 
 /// The names of the pages (every template but the base), for the render-everything test.
-pub const PAGES: [&str; 8] = [
+pub const PAGES: [&str; 14] = [
     "login.html",
     "overview.html",
     "map.html",
@@ -161,6 +170,12 @@ pub const PAGES: [&str; 8] = [
     "ledger.html",
     "problem.html",
     "field.html",
+    "sources.html",
+    "source.html",
+    "cases.html",
+    "case.html",
+    "accountability.html",
+    "rankings.html",
 ];
 
 /// The template environment.

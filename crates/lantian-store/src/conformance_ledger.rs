@@ -165,6 +165,7 @@ pub fn found(campaign: &str, description: &str, at: Timestamp) -> NewProblem {
         found_at: at,
         grid: Some(RegionCode::parse("410871-G1").unwrap()),
         source: Some(SourceId::parse("S001").unwrap()),
+        unit: None,
         mode: Mode::Immediate { hours: 24 },
     }
 }

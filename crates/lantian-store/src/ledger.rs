@@ -272,6 +272,9 @@ pub struct NewProblem {
     pub grid: Option<RegionCode>,
     /// The source concerned.
     pub source: Option<SourceId>,
+    /// The responsible unit named with the finding (the dispatcher's `assign` still names
+    /// the unit and person who rectify; whoever creates decides whether a unit may be named).
+    pub unit: Option<UnitCode>,
     /// Rectification mode (with the roadmap's milestones for 限时整改).
     pub mode: Mode,
 }
@@ -327,6 +330,7 @@ pub fn new_problem(id: u64, n: &NewProblem) -> Problem {
     );
     p.grid = n.grid.clone();
     p.source = n.source.clone();
+    p.unit = n.unit.clone();
     p
 }
 

@@ -152,6 +152,18 @@ async fn field_worker_submits_and_an_inspector_of_another_unit_closes() {
     wall.goto(&format!("{base}/ledger")).unwrap();
     wall.find("#ledger").unwrap();
     wall.screenshot(&dir.join("ledger.png")).unwrap();
+    // The record pages with the demo's cases and accountability records.
+    for (path, sel, file) in [
+        ("/sources", "#sources", "sources.png"),
+        ("/cases", "#case-list", "cases.png"),
+        ("/cases/1", "#case", "case.png"),
+        ("/accountability", "#acc-list", "accountability.png"),
+        ("/rankings", "#units", "rankings.png"),
+    ] {
+        wall.goto(&format!("{base}{path}")).unwrap();
+        wall.find(sel).unwrap();
+        wall.screenshot(&dir.join(file)).unwrap();
+    }
     wall.goto(&format!("{base}/problems/{id}")).unwrap();
     wall.find("#act-approve").unwrap();
     wall.type_into(

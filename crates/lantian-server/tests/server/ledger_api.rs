@@ -20,7 +20,7 @@ fn config() -> Config {
 pub(crate) const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR evidence photo";
 
 /// Create a user with `role`, `unit` and `person`, and log in as them.
-async fn user(
+pub(crate) async fn user(
     s: &Server,
     login: &str,
     role: Role,

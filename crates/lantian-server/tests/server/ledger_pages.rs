@@ -284,6 +284,7 @@ async fn scope_csrf_and_escaping(s: &Server) {
                 found_at: s.app.now(),
                 grid: Some(foreign_grid),
                 source: None,
+                unit: None,
                 mode: Mode::Immediate { hours: 24 },
             },
             &disp,

@@ -32,6 +32,22 @@ const INGESTERS: &[Role] = &[Role::Admin, Role::Dispatcher];
 const UNIT: [Role; 2] = [Role::UnitHead, Role::UnitStaff];
 const AUDITORS: &[Role] = &[Role::Admin, Role::Leader];
 const CREATORS: &[Role] = &lantian_server::api_ledger::CREATORS;
+/// Case and accountability readers: everyone but the grid roles.
+const READERS: &[Role] = &[
+    Role::Admin,
+    Role::Dispatcher,
+    Role::UnitHead,
+    Role::UnitStaff,
+    Role::Inspector,
+    Role::EnforcementOfficer,
+    Role::Leader,
+];
+/// Who files a case.
+const FILERS: &[Role] = &[Role::Admin, Role::Dispatcher, Role::EnforcementOfficer];
+/// Who moves a case.
+const CASE_ACTORS: &[Role] = &[Role::Admin, Role::EnforcementOfficer];
+/// Who records accountability.
+const DECIDERS: &[Role] = &[Role::Admin, Role::Leader];
 /// Everyone but the read-only leader.
 const ACTORS: &[Role] = &[
     Role::Admin,
@@ -49,9 +65,11 @@ const ACTORS: &[Role] = &[
 /// `{district}` the district, `{national}` a national station, `{token}` a token of another
 /// user, `{problem}`/`{foreign_problem}` a problem in the own grid assigned to the unit roles'
 /// unit / in the other grid assigned to another unit (both `assigned`, seq 1), `{evidence}` a
-/// stored evidence file. Method `UPLOAD` posts a PNG to `/evidence`. The transitions asked for
-/// (`approve` of an assigned problem) are refused by the ledger's rules: 422 means the caller
-/// got past authorization and scope.
+/// stored evidence file, `{case}` a case filed by an officer of another unit than the unit
+/// roles', `{source}` a source in the own grid, `{unit}` the unit roles' unit. Method `UPLOAD`
+/// posts a PNG to `/evidence`. The transitions asked for (`approve` of an assigned problem,
+/// `close` of a filed case) are refused by the domain's rules: 422 means the caller got past
+/// authorization and scope.
 const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
     ("GET", "/api/v1/me", None, 200, Want::All),
     ("GET", "/api/v1/regions", None, 200, Want::All),
@@ -240,6 +258,74 @@ const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
         Want::Only(AUDITORS),
     ),
     ("GET", "/api/v1/notifications", None, 200, Want::All),
+    ("GET", "/api/v1/cases", None, 200, Want::Only(READERS)),
+    (
+        "GET",
+        "/api/v1/cases?state=filed&source={source}&unit={unit}",
+        None,
+        200,
+        Want::Only(READERS),
+    ),
+    (
+        "GET",
+        "/api/v1/cases/{case}",
+        None,
+        200,
+        Want::Scoped(READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/cases",
+        Some(r#"{"title":"matrix {role}","party":"p","problems":[{problem}]}"#),
+        200,
+        Want::Only(FILERS),
+    ),
+    // Closing a filed case is refused by the domain (wrong state): 422 = past authorization.
+    (
+        "POST",
+        "/api/v1/cases/{case}/transition",
+        Some(r#"{"expected_seq":1,"action":"close","summary":"s"}"#),
+        422,
+        Want::Only(CASE_ACTORS),
+    ),
+    (
+        "GET",
+        "/api/v1/accountability",
+        None,
+        200,
+        Want::Only(READERS),
+    ),
+    (
+        "POST",
+        "/api/v1/accountability",
+        Some(
+            r#"{"subject":{"kind":"unit","unit":"{unit}"},"kind":"interview","reason":"matrix","problems":[{problem}]}"#,
+        ),
+        200,
+        Want::Only(DECIDERS),
+    ),
+    ("GET", "/api/v1/exports/problems", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/exports/problems?format=csv",
+        None,
+        200,
+        Want::All,
+    ),
+    (
+        "GET",
+        "/api/v1/exports/cases?format=csv",
+        None,
+        200,
+        Want::Only(READERS),
+    ),
+    (
+        "GET",
+        "/api/v1/exports/accountability",
+        None,
+        200,
+        Want::Only(READERS),
+    ),
     ("GET", "/", None, 200, Want::All),
     ("GET", "/map", None, 200, Want::All),
     ("GET", "/map?p=PM2.5", None, 200, Want::All),
@@ -252,10 +338,23 @@ const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
         Want::All,
     ),
     ("GET", "/stations/{foreign}", None, 200, Want::NotGridRoles),
+    ("GET", "/sources", None, 200, Want::All),
+    ("GET", "/sources?kind=construction", None, 200, Want::All),
+    ("GET", "/cases", None, 200, Want::Only(READERS)),
+    ("GET", "/cases/{case}", None, 200, Want::Scoped(READERS)),
+    ("GET", "/accountability", None, 200, Want::Only(READERS)),
+    ("GET", "/rankings", None, 200, Want::Only(READERS)),
 ];
 
-/// Ledger objects of the matrix: (own problem, foreign problem, evidence hash).
-type Objects = (u64, u64, String);
+/// Ledger objects of the matrix: own problem, foreign problem, evidence hash, a case filed by
+/// an enforcement officer of another unit than the unit roles', a source.
+struct Objects {
+    problem: u64,
+    foreign_problem: u64,
+    evidence: String,
+    case: u64,
+    source: String,
+}
 
 /// Two assigned problems (own grid and unit / foreign grid and another unit) and an evidence
 /// file, written through the store as the system.
@@ -264,6 +363,7 @@ async fn ledger_objects(s: &Server) -> Objects {
     use lantian_domain::{PersonId, RegionCode, UnitCode};
     use lantian_store::Store;
     use lantian_store::ledger::{LedgerStore, NewProblem, system_actor};
+    use lantian_store::records::RecordStore;
     let cal = lantian_domain::calendar::Calendar::china();
     let sys = system_actor();
     let people = s.app.db.people().await.unwrap();
@@ -285,6 +385,7 @@ async fn ledger_objects(s: &Server) -> Objects {
                     found_at: s.app.now(),
                     grid: Some(RegionCode::parse(grid).unwrap()),
                     source: None,
+                    unit: None,
                     mode: Mode::Immediate { hours: 24 },
                 },
                 &sys,
@@ -320,13 +421,59 @@ async fn ledger_objects(s: &Server) -> Objects {
         )
         .await
         .unwrap();
-    (ids[0], ids[1], ev)
+    let officer = people
+        .iter()
+        .find(|p| p.unit.as_str() != s.fx.unit)
+        .unwrap();
+    let case = s
+        .app
+        .db
+        .file_case(
+            &lantian_domain::enforcement::CaseDraft {
+                id: 0,
+                title: "matrix case".into(),
+                party: "p".into(),
+                sources: vec![],
+                problems: vec![ids[1]],
+            },
+            &lantian_domain::ledger::Actor {
+                person: officer.id.clone(),
+                unit: officer.unit.clone(),
+                role: lantian_domain::org::Role::EnforcementOfficer,
+                grids: vec![],
+            },
+            s.app.now(),
+        )
+        .await
+        .unwrap();
+    let source = s
+        .app
+        .db
+        .sources(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.grid.as_ref().is_some_and(|g| g.as_str() == s.fx.own_grid))
+        .unwrap()
+        .id
+        .as_str()
+        .to_owned();
+    Objects {
+        problem: ids[0],
+        foreign_problem: ids[1],
+        evidence: ev,
+        case: case.id,
+        source,
+    }
 }
 
 fn fill(s: &Server, t: &str, role: &str, token: i64, o: &Objects) -> String {
-    t.replace("{foreign_problem}", &o.1.to_string())
-        .replace("{problem}", &o.0.to_string())
-        .replace("{evidence}", &o.2)
+    t.replace("{foreign_problem}", &o.foreign_problem.to_string())
+        .replace("{problem}", &o.problem.to_string())
+        .replace("{evidence}", &o.evidence)
+        .replace("{case}", &o.case.to_string())
+        .replace("{source}", &o.source)
+        .replace("{unit}", &s.fx.unit)
         .replace("{own_grid}", &s.fx.own_grid)
         .replace("{foreign_grid}", &s.fx.foreign_grid)
         .replace("{own}", &s.fx.own_station)

@@ -77,3 +77,46 @@ fn a_missing_translation_fails_the_page() {
     let err = web.render("error.html", ctx).unwrap_err();
     assert!(format!("{err:#}").contains("error.no_such_code"), "{err:#}");
 }
+
+#[test]
+fn the_record_pages_show_their_content_escaped() {
+    let web = Web::new();
+    let zh = |page: &str| web.render(page, sample_context(page, Lang::Zh)).unwrap();
+    let en = |page: &str| web.render(page, sample_context(page, Lang::En)).unwrap();
+    let cases = zh("cases.html");
+    assert!(cases.contains("&lt;script&gt;alert(3)&lt;"), "{cases}");
+    assert!(!cases.contains("<script>alert(3)"));
+    assert!(cases.contains("已告知") && cases.contains("&lt;b&gt;某公司"));
+    assert!(cases.contains("href=\"/sources/S001\"") && cases.contains("50000.00"));
+    assert!(cases.contains("name=\"csrf\"") && cases.contains("&lt;script&gt;no"));
+    let case = zh("case.html");
+    for action in [
+        "investigate",
+        "notify",
+        "decide_penalty",
+        "execute",
+        "close",
+    ] {
+        assert!(case.contains(&format!("id=\"act-{action}\"")), "{action}");
+    }
+    assert!(case.contains("data-upload=\"/cases/3/evidence\""));
+    assert!(case.contains("&lt;b&gt;裸土") && case.contains("王五、赵六"));
+    assert!(en("case.html").contains("Serve prior notice"));
+    let source = zh("source.html");
+    assert!(source.contains("&lt;script&gt;alert(4)&lt;") && source.contains("已销号"));
+    assert!(source.contains("href=\"/problems/7\"") && source.contains("href=\"/cases/3\""));
+    let sources = zh("sources.html");
+    assert!(sources.contains("工地") && sources.contains("source=S001"));
+    let acc = zh("accountability.html");
+    assert!(acc.contains("约谈") && acc.contains("&lt;script&gt;alert(5)&lt;"));
+    assert!(acc.contains("action=\"/accountability\""));
+    let rank = zh("rankings.html");
+    assert!(rank.contains("&lt;b&gt;阳庙镇") && rank.contains("6.12") && rank.contains("75.0%"));
+    assert!(rank.contains("href=\"/ledger?unit=u1&amp;overdue=1\""));
+    assert!(en("rankings.html").contains("On-time closure"));
+    // The four pages are in the nav, no longer slots.
+    for href in ["/sources", "/cases", "/accountability", "/rankings"] {
+        assert!(cases.contains(&format!("href=\"{href}\"")), "{href}");
+    }
+    assert!(!cases.contains("data-slot=\"rankings\""));
+}
