@@ -145,6 +145,12 @@ pub enum Perm {
     ActLedger,
     /// The audit log's chain check and anchors: admin and leader.
     Audit,
+    /// Make and dispatch inspection plans: the command and the dispatcher (the domain's
+    /// `InspectionPlan::new`/`dispatch` decide the same).
+    PlanInspections,
+    /// File inspection records: the roles that may be on an inspection team — all but the
+    /// inspected units' heads and staff (the domain checks the team and the own-unit rule).
+    FileInspections,
     /// The ledger pages (台账, a problem, the field page): every role, problems filtered by
     /// scope; transitions are then decided by the domain's transition function.
     LedgerPages,
@@ -163,6 +169,8 @@ impl Perm {
             Perm::CreateProblem => crate::api_ledger::CREATORS.contains(&role),
             Perm::ActLedger => role != Role::Leader,
             Perm::Audit => matches!(role, Role::Admin | Role::Leader),
+            Perm::PlanInspections => matches!(role, Role::Admin | Role::Dispatcher),
+            Perm::FileInspections => !matches!(role, Role::UnitHead | Role::UnitStaff),
         }
     }
 
@@ -178,7 +186,10 @@ impl Perm {
                 Perm::OwnTokens => false,
                 Perm::Own => true,
                 Perm::ReadLedger | Perm::Audit => s.has_scope(SCOPE_READ),
-                Perm::CreateProblem | Perm::ActLedger => s.has_scope(SCOPE_LEDGER),
+                Perm::CreateProblem
+                | Perm::ActLedger
+                | Perm::PlanInspections
+                | Perm::FileInspections => s.has_scope(SCOPE_LEDGER),
             },
         }
     }

@@ -14,6 +14,7 @@
 pub mod air;
 pub mod api;
 pub mod api_auth;
+pub mod api_inspections;
 pub mod api_ledger;
 pub mod auth;
 pub mod db;
@@ -21,6 +22,7 @@ pub mod demo_ledger;
 pub mod error;
 pub mod extract;
 pub mod pages;
+pub mod pages_inspections;
 pub mod pages_ledger;
 pub mod state;
 pub mod web;
@@ -99,6 +101,14 @@ fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
         .routes(routes!(api_ledger::audit_verify))
         .routes(routes!(api_ledger::audit_anchor))
         .routes(routes!(api_ledger::notifications))
+        .routes(routes!(api_inspections::campaigns))
+        .routes(routes!(
+            api_inspections::inspections,
+            api_inspections::create_inspection
+        ))
+        .routes(routes!(api_inspections::inspection))
+        .routes(routes!(api_inspections::dispatch_inspection))
+        .routes(routes!(api_inspections::file_record))
         .split_for_parts()
 }
 
@@ -138,6 +148,8 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages_ledger::evidence),
         )
         .route("/field", get(pages_ledger::field))
+        .route("/inspections", get(pages_inspections::inspections))
+        .route("/inspections/{id}", get(pages_inspections::inspection))
         .route("/static/ledger.js", get(pages_ledger::ledger_js))
         .route("/static/echarts.min.js", get(pages::echarts))
         .route("/static/app.css", get(pages::app_css))

@@ -42,15 +42,10 @@ pub struct PageQuery {
     pub next: Option<String>,
 }
 
-/// The nav slots later issues fill (检查, 污染源, 执法, 问责, 排名): shown, marked as not yet
-/// available, never with made-up content. (台账 and 手机 are pages now: `pages_ledger`.)
-pub const NAV_SLOTS: [&str; 5] = [
-    "inspections",
-    "sources",
-    "enforcement",
-    "accountability",
-    "rankings",
-];
+/// The nav slots later issues fill (污染源, 执法, 问责, 排名): shown, marked as not yet
+/// available, never with made-up content. (台账 and 手机 are pages now: `pages_ledger`; 检查:
+/// `pages_inspections`.)
+pub const NAV_SLOTS: [&str; 4] = ["sources", "enforcement", "accountability", "rankings"];
 
 /// A rendered page or an error page, with the `lang` cookie set when `?lang=` was given.
 pub(crate) fn page(app: &App, lang: Lang, set_lang: bool, name: &str, ctx: Value) -> Response {
@@ -705,7 +700,9 @@ pub fn sample_context(name: &str, lang: Lang) -> Value {
                 Date::from_ymd_const(2025, 1, 7), &[])),
             chart => Serde(serde_json::json!({"hours": []})),
         },
-        other => crate::pages_ledger::sample_extra(other).unwrap_or_else(|| context! {}),
+        other => crate::pages_inspections::sample_extra(other)
+            .or_else(|| crate::pages_ledger::sample_extra(other))
+            .unwrap_or_else(|| context! {}),
     };
     context! { ..base, ..extra }
 }

@@ -138,7 +138,7 @@ impl Locales {
 }
 
 /// The templates, embedded.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("overview.html", include_str!("../templates/overview.html")),
@@ -149,10 +149,18 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("problem.html", include_str!("../templates/problem.html")),
     ("act_form.html", include_str!("../templates/act_form.html")),
     ("field.html", include_str!("../templates/field.html")),
+    (
+        "inspections.html",
+        include_str!("../templates/inspections.html"),
+    ),
+    (
+        "inspection.html",
+        include_str!("../templates/inspection.html"),
+    ),
 ];
 
 /// The names of the pages (every template but the base), for the render-everything test.
-pub const PAGES: [&str; 8] = [
+pub const PAGES: [&str; 10] = [
     "login.html",
     "overview.html",
     "map.html",
@@ -161,6 +169,8 @@ pub const PAGES: [&str; 8] = [
     "ledger.html",
     "problem.html",
     "field.html",
+    "inspections.html",
+    "inspection.html",
 ];
 
 /// The template environment.

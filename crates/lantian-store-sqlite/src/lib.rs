@@ -34,6 +34,7 @@
 mod accounts;
 mod cities;
 mod error;
+mod inspections;
 mod ledger;
 mod meta;
 mod readings;
