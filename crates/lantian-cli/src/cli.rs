@@ -73,6 +73,8 @@ pub struct ExportArgs {
 pub enum ExportWhat {
     /// 问题台账.
     Problems,
+    /// 检查台账: inspection records with their plans' titles and the problems they raised.
+    Inspections,
     /// 执法案件台账.
     Cases,
     /// 问责台账.

@@ -79,12 +79,15 @@ pub(crate) async fn init<S: Store>(s: &S, seed: u64) -> anyhow::Result<String> {
     ))
 }
 
-/// Write the demo ledger (about 60 problems in every state, at the fixed demo clock) and say
-/// how many problems were written.
+/// Write the demo ledger (about 60 problems in every state, at the fixed demo clock) and its
+/// inspections, and say how many were written.
 pub(crate) async fn seed_ledger(db: &lantian_server::Db) -> anyhow::Result<String> {
-    use lantian_server::demo_ledger::{DEMO_LEDGER_AT, seed};
+    use lantian_server::demo_ledger::{DEMO_LEDGER_AT, seed, seed_inspections};
     let n = seed(db, DEMO_LEDGER_AT).await?;
+    let (plans, records) = seed_inspections(db, DEMO_LEDGER_AT).await?;
     Ok(format!(
-        "demo ledger: {n} problems of the air campaign (clock fixed at {DEMO_LEDGER_AT})\n"
+        "demo ledger: {n} problems of the air campaign (clock fixed at {DEMO_LEDGER_AT})\n\
+         demo inspections: {plans} plans, {records} records (routine, night, unannounced, \
+         resident, re-inspection)\n"
     ))
 }

@@ -1,4 +1,4 @@
-//! `lantian export problems|cases|accountability`: a ledger from the store as the .xlsx or CSV
+//! `lantian export problems|inspections|cases|accountability`: a ledger from the store as the .xlsx or CSV
 //! officials share (`lantian-export`), names resolved from the store's units, people, regions
 //! and sources and the embedded campaign templates. The file is written atomically by the
 //! caller (`--output`), so a failed export leaves no half-written file.
@@ -9,7 +9,9 @@ use crate::ledger_cmd::SystemClock;
 use anyhow::Context;
 use lantian_domain::Clock;
 use lantian_domain::campaign::Catalog;
+use lantian_domain::inspection::NightWindow;
 use lantian_export::{self as x, Names, Table};
+use lantian_store::inspections::{InspectionFilter, InspectionStore};
 use lantian_store::ledger::{LedgerStore, Page, ProblemFilter};
 use lantian_store::records::{RecordFilter, RecordStore};
 use lantian_store::{SourceFilter, Store};
@@ -62,7 +64,7 @@ async fn names<S: Store>(s: &S) -> anyhow::Result<Names> {
     Ok(n)
 }
 
-async fn table<S: Store + LedgerStore + RecordStore>(
+async fn table<S: Store + LedgerStore + RecordStore + InspectionStore>(
     s: &S,
     a: &ExportArgs,
 ) -> anyhow::Result<Table> {
@@ -87,6 +89,40 @@ async fn table<S: Store + LedgerStore + RecordStore>(
                 }
             }
             x::problems_table(&rows, &names, lang, SystemClock.now())
+        }
+        ExportWhat::Inspections => {
+            let mut rows = Vec::new();
+            let mut titles: std::collections::HashMap<u64, Option<String>> =
+                std::collections::HashMap::new();
+            loop {
+                let got = s
+                    .inspection_records(&InspectionFilter::default(), page)
+                    .await?;
+                for f in got.items {
+                    let title = match f.record.plan {
+                        Some(id) => match titles.get(&id) {
+                            Some(t) => Option::clone(t),
+                            None => {
+                                let t = s.plan(id).await?.map(|p| p.title);
+                                titles.insert(id, t.clone());
+                                t
+                            }
+                        },
+                        None => None,
+                    };
+                    rows.push(x::InspectionRow {
+                        too_far: f.check.too_far,
+                        problems: f.problems,
+                        title,
+                        record: f.record,
+                    });
+                }
+                match got.next {
+                    Some(n) => page.after = Some(n),
+                    None => break,
+                }
+            }
+            x::inspections_table(&rows, &names, lang, &NightWindow::default())
         }
         ExportWhat::Cases => {
             let mut rows = Vec::new();

@@ -49,9 +49,10 @@ pub(crate) async fn verify<S: LedgerStore>(s: &S, chunk: u32) -> anyhow::Result<
     }
     let (seq, hash) = s.log_head().await?;
     Ok(format!(
-        "audit log OK: {} entries and {} records verified in {secs:.2} s ({:.0} entries/s); \
-         head {seq} sha256={}\n",
+        "audit log OK: {} entries, {} evidence files and {} records verified in {secs:.2} s \
+         ({:.0} entries/s); head {seq} sha256={}\n",
         r.entries,
+        r.evidence,
         r.records,
         r.entries as f64 / secs.max(1e-9),
         ledger::hex(&hash)

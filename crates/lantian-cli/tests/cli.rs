@@ -1356,9 +1356,13 @@ mod export {
             kind: UnitKind::Town,
             region: None,
         };
-        s.upsert_units(&[unit("T1", "阳庙镇人民政府"), unit("ZFJ", "综合执法局")])
-            .await
-            .unwrap();
+        s.upsert_units(&[
+            unit("T1", "阳庙镇人民政府"),
+            unit("ZFJ", "综合执法局"),
+            unit("DCK", "督查科"),
+        ])
+        .await
+        .unwrap();
         let person = |id: &str, name: &str, u: &str, role| Person {
             id: PersonId::parse(id).unwrap(),
             name: name.into(),
@@ -1409,7 +1413,75 @@ mod export {
         s.file_case(&draft, &who("z1", "ZFJ", Role::EnforcementOfficer), t)
             .await
             .unwrap();
+        inspect(&s, t).await;
         s.close().await;
+    }
+
+    /// Plan 1 (世纪路工地检查, inspector i1 of 督查科) dispatched and carried out: record 1,
+    /// whose finding is problem 2.
+    async fn inspect(s: &SqliteStore, t: Timestamp) {
+        use lantian_domain::ContentHash;
+        use lantian_domain::campaign::Catalog;
+        use lantian_domain::geo::Point;
+        use lantian_domain::inspection::*;
+        use lantian_store::inspections::{FileContext, InspectionStore};
+        let i1 = who("i1", "DCK", Role::Inspector);
+        let target = Target {
+            kind: TargetKind::Source,
+            code: "S001".into(),
+            name: "世纪路工地".into(),
+            location: Some(Point::new(113.30, 35.20).unwrap()),
+            grid: None,
+            unit: Some(UnitCode::parse("T1").unwrap()),
+        };
+        let draft = PlanDraft {
+            id: 0,
+            campaign: "air".into(),
+            mode: InspectionMode::Routine,
+            title: "世纪路工地检查".into(),
+            planned_for: t,
+            team: vec![Inspector::from(&i1)],
+            targets: vec![target.clone()],
+            problem: None,
+        };
+        let d = who("d1", "SHJZX", Role::Dispatcher);
+        let (plan, _) = s.create_plan(&draft, &d, None, t).await.unwrap();
+        s.dispatch_plan(plan.id, None, &d, t).await.unwrap();
+        let photo = s
+            .put_evidence(b"jpeg", "image/jpeg", &i1.person, t)
+            .await
+            .unwrap();
+        let record = InspectionRecord {
+            id: 0,
+            plan: Some(plan.id),
+            campaign: "air".into(),
+            mode: InspectionMode::Routine,
+            inspectors: vec![Inspector::from(&i1)],
+            target,
+            check_in: CheckIn {
+                at: t,
+                position: Point::new(113.30, 35.2005).unwrap(),
+            },
+            results: vec![],
+            findings: vec![FindingDraft {
+                category: "site_dust".into(),
+                description: "裸土未覆盖".into(),
+                evidence: vec![ContentHash::parse(&photo).unwrap()],
+                mode: None,
+            }],
+            evidence: vec![],
+            reinspection: None,
+        };
+        let catalog = Catalog::embedded().unwrap();
+        let cal = Calendar::china();
+        let ctx = FileContext {
+            campaign: catalog.get("air").unwrap(),
+            policy: CheckInPolicy::default(),
+            grid: None,
+            calendar: &cal,
+        };
+        let f = s.file_record(&record, ctx, &i1, t).await.unwrap();
+        assert_eq!(f.problems, vec![2]);
     }
 
     fn col(r: &calamine::Range<Data>, header: &str) -> u32 {
@@ -1429,7 +1501,11 @@ mod export {
         let mut wb = Xlsx::new(std::io::Cursor::new(std::fs::read(&xlsx).unwrap())).unwrap();
         assert_eq!(wb.sheet_names(), ["问题台账"]);
         let r = wb.worksheet_range("问题台账").unwrap();
-        assert_eq!(r.height(), 2, "a header and one problem");
+        assert_eq!(
+            r.height(),
+            3,
+            "a header, the problem and the inspection's finding"
+        );
         assert_eq!(r.get_value((0, 0)), Some(&Data::String("序号".into())));
         let cell = |h: &str| r.get_value((1, col(&r, h))).cloned().unwrap();
         assert_eq!(cell("问题描述"), Data::String("世纪路工地未覆盖".into()));
@@ -1457,6 +1533,30 @@ mod export {
         assert!(
             row.contains("工地扬尘污染") && row.contains("综合执法局"),
             "{row}"
+        );
+        assert_eq!(lines.next(), None);
+        let csv = dir.0.join("检查台账.csv");
+        run(&[
+            "export",
+            "inspections",
+            "--format",
+            "csv",
+            "--db",
+            p(&db),
+            "-o",
+            p(&csv),
+        ]);
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap().trim_start_matches('\u{feff}');
+        assert!(
+            header.starts_with("序号,检查编号,检查名称,专项行动,检查方式"),
+            "{header}"
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "1,1,世纪路工地检查,大气污染防治攻坚,日常检查,世纪路工地,,阳庙镇人民政府,i1,督查科,\
+             2025-09-26 10:00,\"113.300000,35.200500\",56,否,否,0,1,2,1,,"
         );
         assert_eq!(lines.next(), None);
         // No temporary files left beside the outputs.

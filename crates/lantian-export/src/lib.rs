@@ -18,7 +18,9 @@
 
 mod tables;
 
-pub use tables::{accountability_table, cases_table, inspections_table, problems_table};
+pub use tables::{
+    InspectionRow, accountability_table, cases_table, inspections_table, problems_table,
+};
 
 use lantian_domain::campaign::Catalog;
 use lantian_domain::enforcement::Fen;

@@ -156,31 +156,50 @@ pub fn problems_table(rows: &[Problem], names: &Names, lang: Lang, as_of: Timest
     }
 }
 
-const INSPECTION_COLS: [(&str, &str); 18] = [
+const INSPECTION_COLS: [(&str, &str); 21] = [
     ("序号", "No."),
     ("检查编号", "Inspection ID"),
+    ("检查名称", "Inspection"),
+    ("专项行动", "Campaign"),
     ("检查方式", "Mode"),
-    ("所属专项", "Campaign"),
     ("检查对象", "Target"),
     ("网格", "Grid"),
     ("被检查单位", "Inspected unit"),
-    ("检查人员", "Inspectors"),
-    ("检查人员单位", "Inspectors' units"),
-    ("签到时间", "Checked in at"),
+    ("检查人", "Inspectors"),
+    ("检查人单位", "Inspectors' units"),
+    ("检查时间", "Inspected at"),
     ("签到位置", "Check-in position"),
     ("距检查对象（米）", "Distance to target (m)"),
+    ("位置异常", "Position flagged"),
     ("是否夜查", "At night"),
     ("不合格项数", "Items failed"),
     ("发现问题数", "Problems found"),
+    ("问题编号", "Problem IDs"),
     ("证据数", "Evidence files"),
     ("回头看问题编号", "Re-inspected problem"),
     ("回头看结论", "Re-inspection outcome"),
 ];
 
+/// One row of the inspections ledger: the record, the title of the plan it carried out (检查
+/// 名称; none for a visit without a plan), the problems its findings created, and whether its
+/// check-in was flagged as too far from the target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectionRow {
+    /// The record.
+    pub record: InspectionRecord,
+    /// Its plan's title.
+    pub title: Option<String>,
+    /// Problems created by its findings.
+    pub problems: Vec<u64>,
+    /// The check-in was flagged (too far, or nothing to compare with).
+    pub too_far: bool,
+}
+
 /// Inspections (检查台账). Night is judged by `night` on the check-in's local time; the
-/// distance is to the target's registered point (blank when it has none).
+/// distance is to the target's registered point (blank when it has none). 检查名称 is the plan's
+/// title, else "<mode> · <target>".
 pub fn inspections_table(
-    rows: &[InspectionRecord],
+    rows: &[InspectionRow],
     names: &Names,
     lang: Lang,
     night: &NightWindow,
@@ -191,21 +210,28 @@ pub fn inspections_table(
         rows: rows
             .iter()
             .enumerate()
-            .map(|(i, r)| {
+            .map(|(i, row)| {
+                let r = &row.record;
                 let mut units: Vec<String> =
                     r.inspectors.iter().map(|m| names.unit(&m.unit)).collect();
                 units.dedup();
                 let pos = r.check_in.position;
                 let evidence =
                     r.evidence.len() + r.findings.iter().map(|f| f.evidence.len()).sum::<usize>();
+                let mode = match lang {
+                    Lang::Zh => r.mode.name_zh(),
+                    Lang::En => r.mode.name_en(),
+                };
                 vec![
                     Cell::Int(i as i64 + 1),
                     Cell::Int(r.id as i64),
-                    text(match lang {
-                        Lang::Zh => r.mode.name_zh(),
-                        Lang::En => r.mode.name_en(),
-                    }),
+                    text(
+                        row.title
+                            .clone()
+                            .unwrap_or_else(|| format!("{mode} · {}", r.target.name)),
+                    ),
                     text(names.campaign(&r.campaign, lang)),
+                    text(mode),
                     text(r.target.name.clone()),
                     r.target
                         .grid
@@ -228,6 +254,7 @@ pub fn inspections_table(
                     r.target
                         .location
                         .map_or(Cell::Empty, |t| Cell::Int(pos.distance_m(t).round() as i64)),
+                    yes_no(row.too_far, lang),
                     yes_no(night.contains(r.check_in.at), lang),
                     Cell::Int(
                         r.results
@@ -236,6 +263,7 @@ pub fn inspections_table(
                             .count() as i64,
                     ),
                     Cell::Int(r.findings.len() as i64),
+                    ids(&row.problems),
                     Cell::Int(evidence as i64),
                     r.reinspection
                         .as_ref()

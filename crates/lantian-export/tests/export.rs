@@ -176,7 +176,7 @@ fn problems() -> Vec<Problem> {
     vec![p1, p2, p3, p4]
 }
 
-fn inspections() -> Vec<InspectionRecord> {
+fn inspections() -> Vec<InspectionRow> {
     let team = vec![Inspector::from(&actor(
         "inspector-kgzx",
         "KGZX",
@@ -241,7 +241,20 @@ fn inspections() -> Vec<InspectionRecord> {
         }),
         ..night.clone()
     };
-    vec![night, back]
+    vec![
+        InspectionRow {
+            record: night,
+            title: Some("夜间暗访涉VOCs企业".into()),
+            problems: vec![5],
+            too_far: false,
+        },
+        InspectionRow {
+            record: back,
+            title: None,
+            problems: vec![],
+            too_far: true,
+        },
+    ]
 }
 
 fn cases() -> Vec<EnforcementCase> {
@@ -457,16 +470,20 @@ fn xlsx_reads_back() {
     );
 
     let i = wb.worksheet_range("检查台账").unwrap();
-    assert_eq!(cell(&i, 1, 2), s("四不两直暗访"));
-    assert_eq!(cell(&i, 1, 7), s("李敏"));
-    assert_eq!(cell(&i, 1, 11), Data::Float(111.0));
-    assert_eq!(cell(&i, 1, 12), s("是"));
+    assert_eq!(cell(&i, 1, 2), s("夜间暗访涉VOCs企业"));
+    assert_eq!(cell(&i, 1, 4), s("四不两直暗访"));
+    assert_eq!(cell(&i, 1, 8), s("李敏"));
+    assert_eq!(cell(&i, 1, 12), Data::Float(111.0));
+    assert_eq!((cell(&i, 1, 13), cell(&i, 1, 14)), (s("否"), s("是")));
     assert_eq!(
-        (cell(&i, 1, 13), cell(&i, 1, 14), cell(&i, 1, 15)),
-        (Data::Float(1.0), Data::Float(1.0), Data::Float(3.0))
+        (cell(&i, 1, 15), cell(&i, 1, 16), cell(&i, 1, 17)),
+        (Data::Float(1.0), Data::Float(1.0), s("5"))
     );
+    assert_eq!(cell(&i, 1, 18), Data::Float(3.0));
+    assert_eq!(cell(&i, 2, 2), s("回头看 · 鑫汇兴包装"));
+    assert_eq!(cell(&i, 2, 13), s("是"));
     assert_eq!(
-        (cell(&i, 2, 16), cell(&i, 2, 17)),
+        (cell(&i, 2, 19), cell(&i, 2, 20)),
         (Data::Float(3.0), s("反弹：路面积尘"))
     );
 

@@ -45,7 +45,7 @@ pub const MAX_EVIDENCE_BYTES: usize = 10 * 1024 * 1024;
 pub const KIND_AUTH: &str = "auth";
 
 /// The campaign catalog compiled into the binary (parsed once).
-fn catalog() -> Result<&'static Catalog, ApiError> {
+pub(crate) fn catalog() -> Result<&'static Catalog, ApiError> {
     static C: OnceLock<Result<Catalog, String>> = OnceLock::new();
     C.get_or_init(|| Catalog::embedded().map_err(|e| e.to_string()))
         .as_ref()
@@ -53,7 +53,7 @@ fn catalog() -> Result<&'static Catalog, ApiError> {
 }
 
 /// The working-day calendar deadlines are counted on.
-fn calendar() -> &'static Calendar {
+pub(crate) fn calendar() -> &'static Calendar {
     static C: OnceLock<Calendar> = OnceLock::new();
     C.get_or_init(Calendar::china)
 }

@@ -145,6 +145,12 @@ pub enum Perm {
     ActLedger,
     /// The audit log's chain check and anchors: admin and leader.
     Audit,
+    /// Make and dispatch inspection plans: the command and the dispatcher (the domain's
+    /// `InspectionPlan::new`/`dispatch` decide the same).
+    PlanInspections,
+    /// File inspection records: the roles that may be on an inspection team — all but the
+    /// inspected units' heads and staff (the domain checks the team and the own-unit rule).
+    FileInspections,
     /// The ledger pages (台账, a problem, the field page): every role, problems filtered by
     /// scope; transitions are then decided by the domain's transition function.
     LedgerPages,
@@ -186,6 +192,8 @@ impl Perm {
             ),
             Perm::ActCase => matches!(role, Role::Admin | Role::EnforcementOfficer),
             Perm::DecideAccountability => matches!(role, Role::Admin | Role::Leader),
+            Perm::PlanInspections => matches!(role, Role::Admin | Role::Dispatcher),
+            Perm::FileInspections => !matches!(role, Role::UnitHead | Role::UnitStaff),
         }
     }
 
@@ -206,7 +214,9 @@ impl Perm {
                 | Perm::ActLedger
                 | Perm::FileCase
                 | Perm::ActCase
-                | Perm::DecideAccountability => s.has_scope(SCOPE_LEDGER),
+                | Perm::DecideAccountability
+                | Perm::PlanInspections
+                | Perm::FileInspections => s.has_scope(SCOPE_LEDGER),
             },
         }
     }

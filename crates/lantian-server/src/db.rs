@@ -5,6 +5,7 @@ use lantian_aq::{Date, Pollutant};
 use lantian_domain::accountability::{AccountabilityDraft, AccountabilityRecord};
 use lantian_domain::calendar::Calendar;
 use lantian_domain::enforcement::{CaseAction, CaseDraft, EnforcementCase};
+use lantian_domain::inspection::{InspectionPlan, InspectionRecord, Nonce, PlanDraft, SealedList};
 use lantian_domain::ledger::{Action, Actor, Problem};
 use lantian_domain::org::{Person, Unit};
 use lantian_domain::reading::{Origin, RawReading};
@@ -15,6 +16,7 @@ use lantian_domain::target::Target;
 use lantian_domain::{PersonId, SourceId};
 use lantian_domain::{StationCode, Timestamp};
 use lantian_store::accounts::{NewSession, NewUser, Session, SessionKind, User};
+use lantian_store::inspections::{FileContext, FiledRecord, InspectionFilter, InspectionStore};
 use lantian_store::ledger::{
     Anchor, Evidence, Hash, ImportedProblem, LedgerStore, LogEntry, NewEntry, NewProblem,
     Notification, Page, ProblemFilter, ProblemPage, RecordRow,
@@ -279,6 +281,9 @@ impl LedgerStore for Db {
     async fn log_entries(&self, after: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
         fwd!(self, s => s.log_entries(after, limit).await)
     }
+    async fn evidence_mentions(&self, after: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
+        fwd!(self, s => s.evidence_mentions(after, limit).await)
+    }
     async fn record_rows(
         &self,
         kind: &str,
@@ -347,5 +352,55 @@ impl RecordStore for Db {
     }
     async fn source_dossier(&self, source: &SourceId) -> Result<SourceDossier, StoreError> {
         fwd!(self, s => s.source_dossier(source).await)
+    }
+}
+
+impl InspectionStore for Db {
+    async fn create_plan(
+        &self,
+        draft: &PlanDraft,
+        actor: &Actor,
+        nonce: Option<Nonce>,
+        now: Timestamp,
+    ) -> Result<(InspectionPlan, Option<SealedList>), StoreError> {
+        fwd!(self, s => s.create_plan(draft, actor, nonce, now).await)
+    }
+    async fn dispatch_plan(
+        &self,
+        id: u64,
+        list: Option<&SealedList>,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<InspectionPlan, StoreError> {
+        fwd!(self, s => s.dispatch_plan(id, list, actor, now).await)
+    }
+    async fn plan(&self, id: u64) -> Result<Option<InspectionPlan>, StoreError> {
+        fwd!(self, s => s.plan(id).await)
+    }
+    async fn plans(
+        &self,
+        filter: &InspectionFilter,
+        page: Page,
+    ) -> Result<RecordPage<InspectionPlan>, StoreError> {
+        fwd!(self, s => s.plans(filter, page).await)
+    }
+    async fn file_record(
+        &self,
+        record: &InspectionRecord,
+        ctx: FileContext<'_>,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<FiledRecord, StoreError> {
+        fwd!(self, s => s.file_record(record, ctx, actor, now).await)
+    }
+    async fn inspection_record(&self, id: u64) -> Result<Option<FiledRecord>, StoreError> {
+        fwd!(self, s => s.inspection_record(id).await)
+    }
+    async fn inspection_records(
+        &self,
+        filter: &InspectionFilter,
+        page: Page,
+    ) -> Result<RecordPage<FiledRecord>, StoreError> {
+        fwd!(self, s => s.inspection_records(filter, page).await)
     }
 }

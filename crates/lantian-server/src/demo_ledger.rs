@@ -4,6 +4,11 @@
 //! rectifying (one of them assigned to the demo grid worker, for the field page), submitted,
 //! closed, reopened, suspended, cancelled, escalated and overdue — with a third of them
 //! linked to a registered source of their grid; then a few enforcement cases (立案 through
+//! [`seed_inspections`] adds inspection plans and records in several modes — a routine visit,
+//! a 夜查 at 23:00, a 四不两直 plan sealed and then dispatched, one still sealed, a 驻场 visit
+//! and a 回头看 of a closed problem — through [`InspectionStore`], so the 检查 pages show real
+//! records and the problems their findings raised.
+//!
 //! 结案, through [`RecordStore::file_case`] and [`RecordStore::transition_case`]) and
 //! accountability records ([`RecordStore::create_accountability`]) behind those problems, for
 //! the 执法, 问责 and 污染源 pages.
@@ -15,12 +20,20 @@ use lantian_domain::accountability::{AccountabilityDraft, AccountabilityKind, Su
 use lantian_domain::calendar::Calendar;
 use lantian_domain::campaign::Catalog;
 use lantian_domain::enforcement::{CaseAction, CaseDraft, Fen};
+use lantian_domain::geo::Point;
 use lantian_domain::hash::ContentHash;
+use lantian_domain::inspection::{
+    CheckIn, CheckInPolicy, ChecklistResult, FindingDraft, InspectionMode, InspectionRecord,
+    Inspector, Nonce, Outcome, PlanDraft, Reinspection, ReinspectionOutcome, Target, TargetKind,
+};
+use lantian_domain::ledger::State;
 use lantian_domain::ledger::{Action, Actor, Escalation, Finding, Mode};
 use lantian_domain::org::{Person, Role};
 use lantian_domain::region::{Duty, RegionLevel};
+use lantian_domain::source::{Source, SourceKind};
 use lantian_domain::{PersonId, RegionCode, SourceId, Timestamp, UnitCode};
-use lantian_store::ledger::{LedgerStore, NewProblem};
+use lantian_store::inspections::{FileContext, InspectionStore};
+use lantian_store::ledger::{LedgerStore, NewProblem, Page, ProblemFilter};
 use lantian_store::records::RecordStore;
 use lantian_store::{SourceFilter, Store, StoreError};
 use std::collections::HashMap;
@@ -467,4 +480,311 @@ async fn seed_records(
             .await?;
     }
     Ok(())
+}
+
+/// A source as an inspection target.
+fn source_target(s: &Source) -> Target {
+    Target {
+        kind: TargetKind::Source,
+        code: s.id.as_str().to_owned(),
+        name: s.name.clone(),
+        location: s.location,
+        grid: s.grid.clone(),
+        unit: s.unit.clone(),
+    }
+}
+
+/// `p` moved about `north_m` metres north (a phone's check-in beside a registered point).
+fn north_of(p: Point, north_m: f64) -> Point {
+    Point::new(p.lon, p.lat + north_m / 111_195.0).unwrap_or(p)
+}
+
+/// Write the demo's inspections (after [`seed`]): six plans and five records in the modes
+/// routine, night, unannounced (sealed, dispatched with its list), resident and re-inspection,
+/// plus one unannounced plan still sealed. Returns (plans, records); (0, 0) when the district
+/// lacks the people or sources to make them.
+pub async fn seed_inspections(db: &Db, base: Timestamp) -> Result<(u64, u64), StoreError> {
+    let cal = Calendar::china();
+    let catalog =
+        Catalog::embedded().map_err(|e| StoreError::Invalid(format!("campaigns: {e}")))?;
+    let Some(air) = catalog.get("air") else {
+        return Ok((0, 0));
+    };
+    let people = db.people().await?;
+    let Some(dispatcher) = people.iter().find(|p| p.role == Role::Dispatcher) else {
+        return Ok((0, 0));
+    };
+    let disp = actor(dispatcher, vec![]);
+    let inspectors: Vec<&Person> = people
+        .iter()
+        .filter(|p| p.role == Role::Inspector)
+        .collect();
+    let mut sources: Vec<Source> = db
+        .sources(&SourceFilter::default())
+        .await?
+        .into_iter()
+        .filter(|s| s.location.is_some() && s.unit.is_some() && s.grid.is_some())
+        .collect();
+    sources.sort_by(|a, b| a.id.cmp(&b.id));
+    let of_kind =
+        |k: SourceKind, skip: usize| sources.iter().filter(move |s| s.kind == k).nth(skip);
+    let (Some(site), Some(plant), Some(plant2), Some(site2)) = (
+        of_kind(SourceKind::Construction, 0),
+        of_kind(SourceKind::Enterprise, 0),
+        of_kind(SourceKind::Enterprise, 1),
+        of_kind(SourceKind::Construction, 1),
+    ) else {
+        return Ok((0, 0));
+    };
+    // An inspector of none of the given units.
+    let inspector_for = |units: &[&Option<lantian_domain::UnitCode>]| {
+        inspectors
+            .iter()
+            .find(|i| units.iter().all(|u| u.as_ref() != Some(&i.unit)))
+            .copied()
+    };
+    let day = |d: i64, h: i64, m: i64| base.plus_seconds(d * 86_400 + (h - 9) * 3600 + m * 60);
+    let ctx = FileContext {
+        campaign: air,
+        policy: CheckInPolicy::default(),
+        grid: None,
+        calendar: &cal,
+    };
+    let checklist = |cat: &str, fail: bool| -> Vec<ChecklistResult> {
+        air.category(cat)
+            .map(|c| {
+                c.checklist
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| ChecklistResult {
+                        item: item.code.clone(),
+                        outcome: if fail && i == 0 {
+                            Outcome::Fail
+                        } else {
+                            Outcome::Pass
+                        },
+                        note: String::new(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (mut plans, mut records) = (0u64, 0u64);
+    // (mode, title, targets, planned, dispatched, check-in, category, finding, sealed)
+    struct Visit<'a> {
+        mode: InspectionMode,
+        title: &'a str,
+        targets: Vec<&'a Source>,
+        planned: Timestamp,
+        check_in: Option<(Timestamp, f64)>,
+        category: &'a str,
+        finding: Option<&'a str>,
+    }
+    let visits = [
+        Visit {
+            mode: InspectionMode::Routine,
+            title: "建筑工地扬尘专项检查",
+            targets: vec![site],
+            planned: day(-3, 9, 0),
+            check_in: Some((day(-3, 10, 20), 60.0)),
+            category: "site_dust",
+            finding: Some("施工现场裸土未覆盖，出入口未冲洗车辆"),
+        },
+        Visit {
+            mode: InspectionMode::Night,
+            title: "涉气企业夜查",
+            targets: vec![plant],
+            planned: day(-2, 22, 0),
+            check_in: Some((day(-2, 23, 10), 40.0)),
+            category: "enterprise_emissions",
+            finding: Some("夜间治污设施未运行，车间无组织排放"),
+        },
+        Visit {
+            mode: InspectionMode::Unannounced,
+            title: "四不两直暗访涉气企业",
+            targets: vec![plant2, site2],
+            planned: day(-1, 20, 0),
+            check_in: Some((day(-1, 20, 45), 900.0)),
+            category: "enterprise_emissions",
+            finding: Some("在线监测设备停运，台账记录不全"),
+        },
+        Visit {
+            mode: InspectionMode::Resident,
+            title: "重点工地驻场监管",
+            targets: vec![site2],
+            planned: day(-1, 8, 0),
+            check_in: Some((day(-1, 8, 30), 20.0)),
+            category: "site_dust",
+            finding: None,
+        },
+        Visit {
+            mode: InspectionMode::Unannounced,
+            title: "四不两直暗访（待派出）",
+            targets: vec![site, plant],
+            planned: day(1, 21, 0),
+            check_in: None,
+            category: "site_dust",
+            finding: None,
+        },
+    ];
+    for (n, v) in visits.into_iter().enumerate() {
+        let units: Vec<&Option<lantian_domain::UnitCode>> =
+            v.targets.iter().map(|s| &s.unit).collect();
+        let Some(insp) = inspector_for(&units) else {
+            continue;
+        };
+        let team = vec![Inspector {
+            person: insp.id.clone(),
+            unit: insp.unit.clone(),
+            role: insp.role,
+        }];
+        // The demo is reproducible, so its nonce is fixed; the server draws one from the OS.
+        let nonce = (v.mode == InspectionMode::Unannounced)
+            .then(|| Nonce::from_bytes(lantian_store::ledger::sha256(v.title.as_bytes())));
+        let draft = PlanDraft {
+            id: 0,
+            campaign: air.code.clone(),
+            mode: v.mode,
+            title: v.title.to_owned(),
+            planned_for: v.planned,
+            team: team.clone(),
+            targets: v.targets.iter().map(|s| source_target(s)).collect(),
+            problem: None,
+        };
+        let made = v.planned.plus_seconds(-8 * 3600);
+        let (plan, list) = db.create_plan(&draft, &disp, nonce, made).await?;
+        plans += 1;
+        let Some((at, off)) = v.check_in else {
+            continue;
+        };
+        db.dispatch_plan(plan.id, list.as_ref(), &disp, v.planned.plus_seconds(-600))
+            .await?;
+        let target = v.targets[0];
+        let Some(loc) = target.location else { continue };
+        let mut findings = Vec::new();
+        if let Some(text) = v.finding {
+            let photo = db
+                .put_evidence(
+                    &demo_photo(plan.id * 100 + n as u64, "检查"),
+                    "image/svg+xml",
+                    &insp.id,
+                    at,
+                )
+                .await?;
+            findings.push(FindingDraft {
+                category: v.category.to_owned(),
+                description: format!("{}：{text}", target.name),
+                evidence: vec![
+                    ContentHash::parse(&photo).map_err(|e| StoreError::Invalid(e.to_string()))?,
+                ],
+                mode: None,
+            });
+        }
+        let record = InspectionRecord {
+            id: 0,
+            plan: Some(plan.id),
+            campaign: air.code.clone(),
+            mode: v.mode,
+            inspectors: team,
+            target: source_target(target),
+            check_in: CheckIn {
+                at,
+                position: north_of(loc, off),
+            },
+            results: checklist(v.category, v.finding.is_some()),
+            findings,
+            evidence: Vec::new(),
+            reinspection: None,
+        };
+        db.file_record(&record, ctx, &actor(insp, vec![]), at)
+            .await?;
+        records += 1;
+    }
+    // 回头看 of the first closed problem with a unit and a grid: the rectification held.
+    let closed = db
+        .problems(
+            &ProblemFilter {
+                states: vec![State::Closed],
+                ..ProblemFilter::default()
+            },
+            Page::default(),
+        )
+        .await?;
+    if let Some(p) = closed
+        .items
+        .iter()
+        .find(|p| p.unit.is_some() && p.grid.is_some())
+        && let Some(insp) = inspector_for(&[&p.unit])
+    {
+        let target = Target {
+            kind: TargetKind::Grid,
+            code: p
+                .grid
+                .as_ref()
+                .map(|g| g.as_str().to_owned())
+                .unwrap_or_default(),
+            name: format!("问题 #{} 整改点位", p.id),
+            location: None,
+            grid: p.grid.clone(),
+            unit: p.unit.clone(),
+        };
+        let team = vec![Inspector {
+            person: insp.id.clone(),
+            unit: insp.unit.clone(),
+            role: insp.role,
+        }];
+        let draft = PlanDraft {
+            id: 0,
+            campaign: air.code.clone(),
+            mode: InspectionMode::Reinspection,
+            title: format!("问题 #{} 销号后回头看", p.id),
+            planned_for: day(0, 8, 0),
+            team: team.clone(),
+            targets: vec![target.clone()],
+            problem: Some(p.id),
+        };
+        let (plan, _) = db.create_plan(&draft, &disp, None, day(-1, 9, 0)).await?;
+        db.dispatch_plan(plan.id, None, &disp, day(0, 7, 50))
+            .await?;
+        plans += 1;
+        let grid_area = db
+            .regions()
+            .await?
+            .into_iter()
+            .find(|r| Some(&r.code) == p.grid.as_ref())
+            .and_then(|r| r.area);
+        let at = day(0, 8, 20);
+        let position = grid_area
+            .as_ref()
+            .and_then(|a| a.0.first())
+            .and_then(|poly| poly.rings().first().and_then(|r| r.first().copied()))
+            .unwrap_or(Point {
+                lon: 113.3,
+                lat: 35.2,
+            });
+        let record = InspectionRecord {
+            id: 0,
+            plan: Some(plan.id),
+            campaign: air.code.clone(),
+            mode: InspectionMode::Reinspection,
+            inspectors: team,
+            target,
+            check_in: CheckIn { at, position },
+            results: Vec::new(),
+            findings: Vec::new(),
+            evidence: Vec::new(),
+            reinspection: Some(Reinspection {
+                problem: p.id,
+                outcome: ReinspectionOutcome::Held,
+            }),
+        };
+        let ctx = FileContext {
+            grid: grid_area.as_ref(),
+            ..ctx
+        };
+        db.file_record(&record, ctx, &actor(insp, vec![]), at)
+            .await?;
+        records += 1;
+    }
+    Ok((plans, records))
 }

@@ -14,6 +14,7 @@
 pub mod air;
 pub mod api;
 pub mod api_auth;
+pub mod api_inspections;
 pub mod api_ledger;
 pub mod api_records;
 pub mod auth;
@@ -22,6 +23,7 @@ pub mod demo_ledger;
 pub mod error;
 pub mod extract;
 pub mod pages;
+pub mod pages_inspections;
 pub mod pages_ledger;
 pub mod pages_records;
 pub mod state;
@@ -109,6 +111,14 @@ fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
             api_records::create_accountability
         ))
         .routes(routes!(api_records::export))
+        .routes(routes!(api_inspections::campaigns))
+        .routes(routes!(
+            api_inspections::inspections,
+            api_inspections::create_inspection
+        ))
+        .routes(routes!(api_inspections::inspection))
+        .routes(routes!(api_inspections::dispatch_inspection))
+        .routes(routes!(api_inspections::file_record))
         .split_for_parts()
 }
 
@@ -163,6 +173,8 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages_records::accountability).post(pages_records::decide),
         )
         .route("/rankings", get(pages_records::rankings))
+        .route("/inspections", get(pages_inspections::inspections))
+        .route("/inspections/{id}", get(pages_inspections::inspection))
         .route("/static/ledger.js", get(pages_ledger::ledger_js))
         .route("/static/echarts.min.js", get(pages::echarts))
         .route("/static/app.css", get(pages::app_css))

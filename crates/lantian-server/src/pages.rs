@@ -42,10 +42,10 @@ pub struct PageQuery {
     pub next: Option<String>,
 }
 
-/// The nav slots later issues fill (检查): shown, marked as not yet available, never with
-/// made-up content. (台账 and 手机 are pages in `pages_ledger`; 污染源, 执法, 问责 and 排名 in
-/// `pages_records`.)
-pub const NAV_SLOTS: [&str; 1] = ["inspections"];
+/// The nav slots later issues fill: none left (台账 and 手机 are pages in `pages_ledger`; 检查 in
+/// `pages_inspections`; 污染源, 执法, 问责 and 排名 in `pages_records`). Kept so a new
+/// section can be shown as not yet available, never with made-up content.
+pub const NAV_SLOTS: [&str; 0] = [];
 
 /// A rendered page or an error page, with the `lang` cookie set when `?lang=` was given.
 pub(crate) fn page(app: &App, lang: Lang, set_lang: bool, name: &str, ctx: Value) -> Response {
@@ -708,6 +708,7 @@ pub fn sample_context(name: &str, lang: Lang) -> Value {
         },
         other => crate::pages_ledger::sample_extra(other)
             .or_else(|| crate::pages_records::sample_extra(other))
+            .or_else(|| crate::pages_inspections::sample_extra(other))
             .unwrap_or_else(|| context! {}),
     };
     context! { ..base, ..extra }

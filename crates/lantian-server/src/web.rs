@@ -138,7 +138,7 @@ impl Locales {
 }
 
 /// The templates, embedded.
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 18] = [
     ("base.html", include_str!("../templates/base.html")),
     ("login.html", include_str!("../templates/login.html")),
     ("overview.html", include_str!("../templates/overview.html")),
@@ -158,10 +158,18 @@ const TEMPLATES: [(&str, &str); 16] = [
         include_str!("../templates/accountability.html"),
     ),
     ("rankings.html", include_str!("../templates/rankings.html")),
+    (
+        "inspections.html",
+        include_str!("../templates/inspections.html"),
+    ),
+    (
+        "inspection.html",
+        include_str!("../templates/inspection.html"),
+    ),
 ];
 
 /// The names of the pages (every template but the base), for the render-everything test.
-pub const PAGES: [&str; 14] = [
+pub const PAGES: [&str; 16] = [
     "login.html",
     "overview.html",
     "map.html",
@@ -176,6 +184,8 @@ pub const PAGES: [&str; 14] = [
     "case.html",
     "accountability.html",
     "rankings.html",
+    "inspections.html",
+    "inspection.html",
 ];
 
 /// The template environment.

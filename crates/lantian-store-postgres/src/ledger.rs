@@ -126,7 +126,7 @@ const INSERT_PROBLEM: &str = "INSERT INTO problems (campaign, category, unit, as
      source, state, escalation, due_at, found_at, closed_at, seq, id, body, log_seq, log_hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
 
-async fn insert_problem(
+pub(crate) async fn insert_problem(
     c: &mut PgConnection,
     p: &Problem,
     body: &[u8],
@@ -141,6 +141,34 @@ async fn insert_problem(
         .await
         .map_err(db("problems"))?;
     Ok(())
+}
+
+/// Write problem `n` over the row still at `old_seq` (its entry `e` already appended);
+/// `false` if the row moved meanwhile.
+pub(crate) async fn update_problem_in(
+    c: &mut PgConnection,
+    old_seq: u64,
+    n: &Problem,
+    body: &[u8],
+    e: &LogEntry,
+) -> Result<bool, StoreError> {
+    let done = bind_columns(
+        sqlx::query(
+            "UPDATE problems SET campaign = $1, category = $2, unit = $3, assignee = $4, grid = $5, \
+             source = $6, state = $7, escalation = $8, due_at = $9, found_at = $10, closed_at = $11, \
+             seq = $12, body = $13, log_seq = $14, log_hash = $15 WHERE id = $16 AND seq = $17",
+        ),
+        &ProblemColumns::of(n),
+    )
+    .bind(body)
+    .bind(e.seq as i64)
+    .bind(e.hash.as_slice())
+    .bind(n.id as i64)
+    .bind(old_seq as i64)
+    .execute(&mut *c)
+    .await
+    .map_err(db("problems"))?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub(crate) fn bind_all<'q>(mut q: Q<'q>, binds: &[Bind]) -> Q<'q> {
@@ -506,12 +534,33 @@ pub(crate) async fn log_entries(
     crate::bulk::log_entries(st, after, limit).await
 }
 
+pub(crate) async fn evidence_mentions(
+    st: &PgStore,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let rows: Vec<LogRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {LOG_COLS} FROM audit_log WHERE seq > $1 AND (kind = $2 OR \
+         position(convert_to('\"evidence\"', 'UTF8') in payload) > 0) ORDER BY seq LIMIT $3"
+    )))
+    .bind(after as i64)
+    .bind(KIND_EVIDENCE)
+    .bind(i64::from(limit))
+    .fetch_all(&st.pool)
+    .await
+    .map_err(db("audit_log"))?;
+    rows.into_iter().map(log_entry).collect()
+}
+
 pub(crate) async fn record_rows(
     st: &PgStore,
     kind: &str,
     after: i64,
     limit: u32,
 ) -> Result<Vec<RecordRow>, StoreError> {
+    if lantian_store::inspections::table_of(kind).is_some() {
+        return crate::inspections::record_rows(st, kind, after, limit).await;
+    }
     if kind != KIND_PROBLEM {
         return crate::records::record_rows(st, kind, after, limit).await;
     }
@@ -720,6 +769,14 @@ impl lantian_store::ledger::LedgerStore for PgStore {
 
     async fn log_head(&self) -> Result<(u64, lantian_store::ledger::Hash), StoreError> {
         crate::ledger::log_head(self).await
+    }
+
+    async fn evidence_mentions(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<lantian_store::ledger::LogEntry>, StoreError> {
+        crate::ledger::evidence_mentions(self, after, limit).await
     }
 
     async fn log_entries(

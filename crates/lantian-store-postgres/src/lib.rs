@@ -31,6 +31,7 @@ mod accounts;
 mod bulk;
 mod cities;
 mod error;
+mod inspections;
 mod ledger;
 mod meta;
 mod readings;

@@ -68,6 +68,31 @@ async fn problems_exist(c: &mut Conn, ids: &[u64]) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Every evidence file a step names must be stored (checked inside the writing transaction).
+async fn evidence_stored(
+    c: &mut Conn,
+    hashes: &[lantian_domain::ContentHash],
+) -> Result<(), StoreError> {
+    for h in hashes {
+        let key = l::parse_hex(h.as_str())
+            .ok_or_else(|| StoreError::Invalid(format!("evidence {h} is not a SHA-256 hex")))?;
+        let found: i64 = sqlx::query_scalar(AssertSqlSafe(q(
+            "SELECT count(*) FROM evidence WHERE hash = ?",
+        )))
+        .bind(key.to_vec())
+        .fetch_one(&mut *c)
+        .await
+        .map_err(db("evidence"))?;
+        if found == 0 {
+            return Err(StoreError::NotFound {
+                entity: "evidence",
+                key: h.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Append the entry writing record `(kind, id)` by `action` (its digest: the body's).
 async fn log_write(
     c: &mut Conn,
@@ -193,7 +218,9 @@ pub(crate) async fn transition_case(
         )));
     }
     let code = action.code();
+    let evidence = r::case_evidence(&action).to_vec();
     let (n, ev) = enforcement::transition(&c, actor, action, now).map_err(r::case_refused)?;
+    evidence_stored(&mut tx, &evidence).await?;
     let body = r::to_json("case", &n)?;
     let payload = r::case_payload(&ev)?;
     let e = log_write(&mut tx, (KIND_CASE, id, code), actor, now, &payload, &body).await?;

@@ -131,6 +131,7 @@ async fn unprotect(s: &PgStore) {
 
 lantian_store::ledger_conformance_tests!(harness, raw_sql, unprotect);
 lantian_store::records_conformance_tests!(harness, raw_sql);
+lantian_store::inspections_conformance_tests!(harness, raw_sql);
 
 /// Import speed: 2000 stations × 170 hours × 6 pollutants (about 2 M values) in batches of
 /// `$LANTIAN_BENCH_BATCH` (default 100 000) values, with `import_hourly` (COPY) and with

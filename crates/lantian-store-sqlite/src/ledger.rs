@@ -124,7 +124,7 @@ const INSERT_PROBLEM: &str = "INSERT INTO problems (campaign, category, unit, as
      source, state, escalation, due_at, found_at, closed_at, seq, id, body, log_seq, log_hash) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-async fn insert_problem(
+pub(crate) async fn insert_problem(
     c: &mut SqliteConnection,
     p: &Problem,
     body: &[u8],
@@ -139,6 +139,34 @@ async fn insert_problem(
         .await
         .map_err(db("problems"))?;
     Ok(())
+}
+
+/// Write problem `n` over the row still at `old_seq` (its entry `e` already appended);
+/// `false` if the row moved meanwhile.
+pub(crate) async fn update_problem_in(
+    c: &mut SqliteConnection,
+    old_seq: u64,
+    n: &Problem,
+    body: &[u8],
+    e: &LogEntry,
+) -> Result<bool, StoreError> {
+    let done = bind_columns(
+        sqlx::query(
+            "UPDATE problems SET campaign = ?, category = ?, unit = ?, assignee = ?, grid = ?, \
+             source = ?, state = ?, escalation = ?, due_at = ?, found_at = ?, closed_at = ?, \
+             seq = ?, body = ?, log_seq = ?, log_hash = ? WHERE id = ? AND seq = ?",
+        ),
+        &ProblemColumns::of(n),
+    )
+    .bind(body)
+    .bind(e.seq as i64)
+    .bind(e.hash.as_slice())
+    .bind(n.id as i64)
+    .bind(old_seq as i64)
+    .execute(&mut *c)
+    .await
+    .map_err(db("problems"))?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub(crate) fn bind_all<'q>(mut q: Q<'q>, binds: &[Bind]) -> Q<'q> {
@@ -509,6 +537,24 @@ pub(crate) async fn log_entries(
     rows.into_iter().map(log_entry).collect()
 }
 
+pub(crate) async fn evidence_mentions(
+    st: &SqliteStore,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let rows: Vec<LogRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {LOG_COLS} FROM audit_log WHERE seq > ? AND (kind = ? OR \
+         instr(payload, CAST('\"evidence\"' AS BLOB)) > 0) ORDER BY seq LIMIT ?"
+    )))
+    .bind(after as i64)
+    .bind(KIND_EVIDENCE)
+    .bind(i64::from(limit))
+    .fetch_all(&st.pool)
+    .await
+    .map_err(db("audit_log"))?;
+    rows.into_iter().map(log_entry).collect()
+}
+
 type ProblemRow = (
     i64,
     Vec<u8>,
@@ -525,6 +571,9 @@ pub(crate) async fn record_rows(
     after: i64,
     limit: u32,
 ) -> Result<Vec<RecordRow>, StoreError> {
+    if lantian_store::inspections::table_of(kind).is_some() {
+        return crate::inspections::record_rows(st, kind, after, limit).await;
+    }
     if kind != KIND_PROBLEM {
         return crate::records::record_rows(st, kind, after, limit).await;
     }
@@ -790,6 +839,14 @@ impl lantian_store::ledger::LedgerStore for SqliteStore {
 
     async fn log_head(&self) -> Result<(u64, lantian_store::ledger::Hash), StoreError> {
         crate::ledger::log_head(self).await
+    }
+
+    async fn evidence_mentions(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<lantian_store::ledger::LogEntry>, StoreError> {
+        crate::ledger::evidence_mentions(self, after, limit).await
     }
 
     async fn log_entries(

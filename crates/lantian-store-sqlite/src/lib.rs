@@ -35,6 +35,7 @@ mod accounts;
 mod bulk;
 mod cities;
 mod error;
+mod inspections;
 mod ledger;
 mod meta;
 mod readings;

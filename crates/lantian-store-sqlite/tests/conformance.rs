@@ -166,6 +166,7 @@ async fn unprotect(s: &SqliteStore) {
 
 lantian_store::ledger_conformance_tests!(harness, raw_sql, unprotect);
 lantian_store::records_conformance_tests!(harness, raw_sql);
+lantian_store::inspections_conformance_tests!(harness, raw_sql);
 
 /// The ledger at store level under random operations by random actors (SQLite in memory): the
 /// store agrees with the pure transition function step by step, a problem is never closed

@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)] // test code: a panic is the report
 
 use crate::StoreError;
-use crate::conformance_ledger::{actor, close_one, dispatcher, found, inspector, sept26};
+use crate::conformance_ledger::{actor, close_one, dispatcher, found, inspector, photo, sept26};
 use crate::ledger::{LedgerStore, Page, Tamper, verify};
 use crate::records::{RecordFilter, RecordStore};
 use lantian_domain::ContentHash;
@@ -133,8 +133,15 @@ pub fn case_step(to: CaseState) -> (Actor, CaseAction) {
 }
 
 /// File a case on problem `p` (and source S001) and run it up to `to`.
-pub async fn case_to<S: RecordStore>(s: &S, p: u64, to: CaseState) -> EnforcementCase {
+pub async fn case_to<S: LedgerStore + RecordStore>(
+    s: &S,
+    p: u64,
+    to: CaseState,
+) -> EnforcementCase {
     let t = sept26(1, 9);
+    // The files the steps name (`case_step`) are stored first, as the store requires.
+    photo(s, "record").await;
+    photo(s, "receipt").await;
     let mut c = s
         .file_case(&case_draft(vec![p], "S001"), &officer(1), t)
         .await
@@ -244,6 +251,26 @@ pub async fn records_refused_case_step_writes_nothing<S: LedgerStore + RecordSto
         .unwrap_err();
     assert!(
         matches!(e, StoreError::Refused(TransitionError::Forbidden { .. })),
+        "{e:?}"
+    );
+    // Evidence that was never stored.
+    let ghost = CaseAction::Investigate {
+        officers: vec![officer(1).person, officer(2).person],
+        findings: "现场检查".into(),
+        evidence: vec![ContentHash::of(b"never stored")],
+    };
+    let e = s
+        .transition_case(2, None, ghost, &officer(1), t)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            StoreError::NotFound {
+                entity: "evidence",
+                ..
+            }
+        ),
         "{e:?}"
     );
     // A closed case moves no further.

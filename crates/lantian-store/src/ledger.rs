@@ -2,8 +2,9 @@
 //!
 //! # The log
 //! One append-only table, `audit_log`, shared by everything that must leave a trace (problems,
-//! enforcement cases and accountability records ([`records`](crate::records)); inspections and
-//! logins later — the entity `kind` is text).
+//! enforcement cases and accountability records ([`records`](crate::records)), inspection plans
+//! and records ([`inspections`](crate::inspections)), evidence files, logins — the entity
+//! `kind` is text).
 //! Entry `seq` (1, 2, … without gaps) commits to the entry before it:
 //!
 //! ```text
@@ -25,6 +26,10 @@
 //! (the tail deleted), a record whose body or indexed columns differ from what its last entry
 //! committed to (edited row), a record that was not written by its entity's last entry, and an
 //! entity whose record is gone.
+//!
+//! After the walk, [`verify_evidence`] (its own function, kept out of the chain walk) checks
+//! every evidence file the log names — [`evidence_named`]: the entity of an `evidence` entry
+//! and every hash under an `evidence` key of a payload — is stored and hashes to its name.
 //!
 //! The head (`audit_head`, one row: last seq and hash) is updated in the same transaction as each
 //! append; appends serialise on it. Both backends forbid UPDATE and DELETE on `audit_log` with a
@@ -70,6 +75,8 @@ pub const RECORD_KINDS: &[&str] = &[
     KIND_PROBLEM,
     crate::records::KIND_CASE,
     crate::records::KIND_ACCOUNTABILITY,
+    crate::inspections::KIND_PLAN,
+    crate::inspections::KIND_RECORD,
 ];
 
 /// SHA-256 of `bytes`.
@@ -915,6 +922,14 @@ pub trait LedgerStore: Send + Sync {
             Ok(chunk.iter().map(Walked::of_entry).collect())
         }
     }
+    /// The entries with `seq > after` that may name evidence files — kind `evidence`, or a
+    /// payload containing the text `"evidence"` (filtered by the database, so the evidence
+    /// check reads only those) — in seq order, at most `limit`.
+    fn evidence_mentions(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<LogEntry>, StoreError>> + Send;
 
     /// Rows of a record kind with `id > after`, by id, at most `limit`.
     fn record_rows(
@@ -993,6 +1008,18 @@ pub enum Tamper {
         /// Id.
         id: String,
     },
+    /// An evidence file the log names is not in the evidence table (deleted).
+    EvidenceMissing {
+        /// Its SHA-256 (hex).
+        hash: String,
+        /// The first entry naming it.
+        seq: u64,
+    },
+    /// An evidence file's stored bytes do not hash to its name (altered).
+    EvidenceAltered {
+        /// Its SHA-256 (hex).
+        hash: String,
+    },
 }
 
 impl std::fmt::Display for Tamper {
@@ -1027,6 +1054,14 @@ impl std::fmt::Display for Tamper {
                     "record {kind} {id} is in the log but not in the store (deleted)"
                 )
             }
+            Tamper::EvidenceMissing { hash, seq } => write!(
+                f,
+                "evidence {hash} (named by log entry {seq}) is not in the store (deleted)"
+            ),
+            Tamper::EvidenceAltered { hash } => write!(
+                f,
+                "evidence {hash}: the stored bytes do not hash to it (altered)"
+            ),
         }
     }
 }
@@ -1038,6 +1073,8 @@ pub struct VerifyReport {
     pub entries: u64,
     /// Records checked.
     pub records: u64,
+    /// Evidence files checked ([`verify_evidence`]).
+    pub evidence: u64,
     /// The first thing that does not hold, if any.
     pub tamper: Option<Tamper>,
 }
@@ -1325,6 +1362,7 @@ pub async fn verify<S: LedgerStore>(s: &S, chunk: u32) -> Result<VerifyReport, S
     let mut report = VerifyReport {
         entries: 0,
         records: 0,
+        evidence: 0,
         tamper: None,
     };
     // Read the log in seq ranges, READ_AHEAD of them in flight (the backends read and hash on
@@ -1397,7 +1435,76 @@ pub async fn verify<S: LedgerStore>(s: &S, chunk: u32) -> Result<VerifyReport, S
             return Ok(report);
         }
     }
+    let (files, tamper) = verify_evidence(s, chunk).await?;
+    report.evidence = files;
+    report.tamper = tamper;
     Ok(report)
+}
+
+/// The evidence hashes an entry names: the entity of a `store` entry of kind `evidence`, and
+/// every 64-hex string under a key `evidence` anywhere in its JSON payload (a problem action's
+/// photos, a case step's files, an inspection record's and its findings' files).
+pub fn evidence_named(e: &LogEntry) -> Vec<Hash> {
+    fn walk(v: &serde_json::Value, under: bool, out: &mut Vec<Hash>) {
+        match v {
+            serde_json::Value::String(s) if under => out.extend(parse_hex(s)),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, under, out)),
+            serde_json::Value::Object(m) => m
+                .iter()
+                .for_each(|(k, x)| walk(x, under || k == "evidence", out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if e.kind == KIND_EVIDENCE {
+        out.extend(parse_hex(&e.entity));
+    }
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&e.payload) {
+        walk(&v, false, &mut out);
+    }
+    out
+}
+
+/// The evidence check, after the chain walk: every evidence file the log names
+/// ([`evidence_named`], read with [`LedgerStore::evidence_mentions`]) must be in the store and
+/// its bytes must hash to its name. Returns the files checked and the first that fails (in
+/// order of the entry first naming it).
+pub async fn verify_evidence<S: LedgerStore>(
+    s: &S,
+    chunk: u32,
+) -> Result<(u64, Option<Tamper>), StoreError> {
+    let mut first: HashMap<Hash, u64> = HashMap::new();
+    let mut order: Vec<Hash> = Vec::new();
+    let mut after = 0u64;
+    loop {
+        let got = s.evidence_mentions(after, chunk.max(1)).await?;
+        let Some(last) = got.last() else { break };
+        after = last.seq;
+        for e in &got {
+            for h in evidence_named(e) {
+                if let std::collections::hash_map::Entry::Vacant(v) = first.entry(h) {
+                    v.insert(e.seq);
+                    order.push(h);
+                }
+            }
+        }
+    }
+    let mut checked = 0u64;
+    for h in order {
+        let name = hex(&h);
+        checked += 1;
+        match s.evidence(&name).await? {
+            None => {
+                let seq = first.get(&h).copied().unwrap_or(0);
+                return Ok((checked, Some(Tamper::EvidenceMissing { hash: name, seq })));
+            }
+            Some(f) if sha256(&f.bytes) != h => {
+                return Ok((checked, Some(Tamper::EvidenceAltered { hash: name })));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((checked, None))
 }
 
 /// A read in flight, or its result once done (a finished future must not be polled again).

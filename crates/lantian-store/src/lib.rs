@@ -22,6 +22,11 @@
 //! an accountability record only through `AccountabilityRecord::new` with existing problems, each
 //! write one transaction with its entry; a refusal writes nothing.
 //!
+//! Inspection plans and records ([`inspections::InspectionStore`]) are two more record kinds:
+//! plans made and dispatched only through the domain (a sealed 四不两直 list is never stored,
+//! only its hash), records filed only after the domain's checks, with the problems their
+//! findings raise written in the same transaction.
+//!
 //! # Conventions shared by the backends
 //! - Instants are `BIGINT` Unix seconds ([`Timestamp`]); an hourly value is keyed by the END of
 //!   its hour, which must be a whole hour (`hour % 3600 == 0`).
@@ -47,6 +52,9 @@
 //!   kept for comparison with what Lantian computes from the stations, never mixed into them.
 //! - `cases`, `accountability` — record kinds of the log ([`records`]): body, derived columns,
 //!   `log_seq`/`log_hash`.
+//! - `inspection_plans`, `inspection_records` — record kinds of the log ([`inspections`]):
+//!   body, derived columns (campaign, mode, target units and grids framed `|a|`, plan, time),
+//!   `log_seq`/`log_hash`. A sealed plan's body holds the seal only, never the list.
 //! - `users`, `sessions` — accounts ([`accounts`], trait [`AccountStore`]): argon2id PHC
 //!   hashes and SHA-256 hashes of tokens, never a password or a token.
 //!
@@ -71,10 +79,13 @@ pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 #[cfg(feature = "conformance")]
+pub mod conformance_inspections;
+#[cfg(feature = "conformance")]
 pub mod conformance_ledger;
 #[cfg(feature = "conformance")]
 pub mod conformance_records;
 mod error;
+pub mod inspections;
 pub mod ledger;
 mod model;
 pub mod records;
@@ -83,6 +94,7 @@ mod store;
 
 pub use accounts::AccountStore;
 pub use error::StoreError;
+pub use inspections::InspectionStore;
 pub use model::{CityItem, CityValue, DailyRollup, HourlyValue, LatestValue, SourceFilter};
 pub use records::RecordStore;
 pub use store::Store;

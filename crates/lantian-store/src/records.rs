@@ -105,7 +105,7 @@ pub fn expected_columns(kind: &str, body: &[u8]) -> Option<String> {
         KIND_ACCOUNTABILITY => serde_json::from_slice::<AccountabilityRecord>(body)
             .ok()
             .map(|a| RecordColumns::of_accountability(&a).render()),
-        _ => None,
+        other => crate::inspections::expected_columns(other, body),
     }
 }
 
@@ -154,6 +154,15 @@ pub fn accountability_refused(e: AccountabilityError, by: &Actor) -> StoreError 
             })
         }
         other => StoreError::Invalid(other.to_string()),
+    }
+}
+
+/// The evidence files a case step names (each must be stored before the step is applied, as
+/// for a problem's actions).
+pub fn case_evidence(a: &CaseAction) -> &[lantian_domain::ContentHash] {
+    match a {
+        CaseAction::Investigate { evidence, .. } | CaseAction::Execute { evidence, .. } => evidence,
+        _ => &[],
     }
 }
 

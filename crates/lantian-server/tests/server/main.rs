@@ -8,6 +8,7 @@
 mod api;
 mod browser;
 mod harness;
+mod inspections_api;
 mod ledger_api;
 mod ledger_pages;
 mod matrix;

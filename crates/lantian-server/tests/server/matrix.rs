@@ -42,6 +42,18 @@ const READERS: &[Role] = &[
     Role::EnforcementOfficer,
     Role::Leader,
 ];
+/// Who makes and dispatches inspection plans.
+const PLANNERS: &[Role] = &[Role::Admin, Role::Dispatcher];
+/// Who may be on an inspection team (not the inspected units).
+const INSP_FILERS: &[Role] = &[
+    Role::Admin,
+    Role::Dispatcher,
+    Role::GridChief,
+    Role::GridWorker,
+    Role::Inspector,
+    Role::EnforcementOfficer,
+    Role::Leader,
+];
 /// Who files a case.
 const FILERS: &[Role] = &[Role::Admin, Role::Dispatcher, Role::EnforcementOfficer];
 /// Who moves a case.
@@ -312,6 +324,15 @@ const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
         200,
         Want::All,
     ),
+    ("GET", "/api/v1/campaigns", None, 200, Want::All),
+    ("GET", "/api/v1/inspections", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/inspections?campaign=air&mode=routine&from=2025-01-01&to=2025-12-31",
+        None,
+        200,
+        Want::All,
+    ),
     (
         "GET",
         "/api/v1/exports/cases?format=csv",
@@ -325,6 +346,46 @@ const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
         None,
         200,
         Want::Only(READERS),
+    ),
+    ("GET", "/api/v1/inspections/{plan}", None, 200, Want::All),
+    (
+        "GET",
+        "/api/v1/inspections/{foreign_plan}",
+        None,
+        200,
+        Want::Scoped(&Role::ALL),
+    ),
+    (
+        "POST",
+        "/api/v1/inspections",
+        Some(
+            r#"{"mode":"routine","title":"matrix {role}","planned_for":"2025-02-01T09:00:00+08:00","team":["{inspector}"],"targets":[{"kind":"grid","code":"{own_grid}","unit":"{unit}"}]}"#,
+        ),
+        200,
+        Want::Only(PLANNERS),
+    ),
+    // Both plans are dispatched already: the domain refuses a second dispatch (422).
+    (
+        "POST",
+        "/api/v1/inspections/{plan}/dispatch",
+        Some(r#"{}"#),
+        422,
+        Want::Only(PLANNERS),
+    ),
+    // The callers are not on the plans' teams: the domain refuses (422) those allowed to file.
+    (
+        "POST",
+        "/api/v1/inspections/{plan}/records",
+        Some(r#"{"target":"{own_grid}","lon":113.3,"lat":35.2}"#),
+        422,
+        Want::Only(INSP_FILERS),
+    ),
+    (
+        "POST",
+        "/api/v1/inspections/{foreign_plan}/records",
+        Some(r#"{"target":"{foreign_grid}","lon":113.3,"lat":35.2}"#),
+        422,
+        Want::Scoped(INSP_FILERS),
     ),
     ("GET", "/", None, 200, Want::All),
     ("GET", "/map", None, 200, Want::All),
@@ -344,6 +405,22 @@ const MATRIX: &[(&str, &str, Option<&str>, u16, Want)] = &[
     ("GET", "/cases/{case}", None, 200, Want::Scoped(READERS)),
     ("GET", "/accountability", None, 200, Want::Only(READERS)),
     ("GET", "/rankings", None, 200, Want::Only(READERS)),
+    ("GET", "/inspections", None, 200, Want::All),
+    (
+        "GET",
+        "/inspections?mode=routine&from=2025-01-01",
+        None,
+        200,
+        Want::All,
+    ),
+    ("GET", "/inspections/{plan}", None, 200, Want::All),
+    (
+        "GET",
+        "/inspections/{foreign_plan}",
+        None,
+        200,
+        Want::Scoped(&Role::ALL),
+    ),
 ];
 
 /// Ledger objects of the matrix: own problem, foreign problem, evidence hash, a case filed by
@@ -354,6 +431,81 @@ struct Objects {
     evidence: String,
     case: u64,
     source: String,
+    insp: Inspections,
+}
+
+/// Inspection objects of the matrix: a dispatched plan on the own grid (target of the unit
+/// roles' unit), one on the foreign grid (another unit), and an inspector person of another
+/// unit (`{inspector}`).
+#[derive(Debug, Clone)]
+struct Inspections {
+    plan: u64,
+    foreign_plan: u64,
+    inspector: String,
+}
+
+async fn inspection_objects(s: &Server) -> Inspections {
+    use lantian_domain::inspection::{InspectionMode, Inspector, PlanDraft, Target, TargetKind};
+    use lantian_domain::{RegionCode, UnitCode};
+    use lantian_store::Store;
+    use lantian_store::inspections::InspectionStore;
+    use lantian_store::ledger::system_actor;
+    let sys = system_actor();
+    let people = s.app.db.people().await.unwrap();
+    let inspector = people
+        .iter()
+        .find(|p| p.role == Role::Inspector && p.unit.as_str() != s.fx.unit)
+        .unwrap();
+    let other_unit = people
+        .iter()
+        .find(|p| p.unit.as_str() != s.fx.unit && p.unit != inspector.unit)
+        .unwrap()
+        .unit
+        .clone();
+    let mut ids = Vec::new();
+    for (grid, unit) in [
+        (&s.fx.own_grid, UnitCode::parse(&s.fx.unit).unwrap()),
+        (&s.fx.foreign_grid, other_unit),
+    ] {
+        let draft = PlanDraft {
+            id: 0,
+            campaign: "air".into(),
+            mode: InspectionMode::Routine,
+            title: "matrix".into(),
+            planned_for: s.app.now(),
+            team: vec![Inspector {
+                person: inspector.id.clone(),
+                unit: inspector.unit.clone(),
+                role: Role::Inspector,
+            }],
+            targets: vec![Target {
+                kind: TargetKind::Grid,
+                code: grid.clone(),
+                name: grid.clone(),
+                location: None,
+                grid: Some(RegionCode::parse(grid).unwrap()),
+                unit: Some(unit),
+            }],
+            problem: None,
+        };
+        let (p, _) = s
+            .app
+            .db
+            .create_plan(&draft, &sys, None, s.app.now())
+            .await
+            .unwrap();
+        s.app
+            .db
+            .dispatch_plan(p.id, None, &sys, s.app.now())
+            .await
+            .unwrap();
+        ids.push(p.id);
+    }
+    Inspections {
+        plan: ids[0],
+        foreign_plan: ids[1],
+        inspector: inspector.id.as_str().to_owned(),
+    }
 }
 
 /// Two assigned problems (own grid and unit / foreign grid and another unit) and an evidence
@@ -464,6 +616,7 @@ async fn ledger_objects(s: &Server) -> Objects {
         evidence: ev,
         case: case.id,
         source,
+        insp: inspection_objects(s).await,
     }
 }
 
@@ -473,6 +626,9 @@ fn fill(s: &Server, t: &str, role: &str, token: i64, o: &Objects) -> String {
         .replace("{evidence}", &o.evidence)
         .replace("{case}", &o.case.to_string())
         .replace("{source}", &o.source)
+        .replace("{foreign_plan}", &o.insp.foreign_plan.to_string())
+        .replace("{plan}", &o.insp.plan.to_string())
+        .replace("{inspector}", &o.insp.inspector)
         .replace("{unit}", &s.fx.unit)
         .replace("{own_grid}", &s.fx.own_grid)
         .replace("{foreign_grid}", &s.fx.foreign_grid)

@@ -54,7 +54,8 @@ fn every_page_renders_in_both_languages_and_escapes() {
             }
             // The nav slots are marked, never faked.
             if page != "login.html" {
-                assert!(html.contains("data-slot=\"inspections\""), "{page}");
+                assert!(html.contains("data-slot=\"sources\""), "{page}");
+                assert!(html.contains("href=\"/inspections\""), "{page}");
                 assert!(html.contains("href=\"/ledger\""), "{page}");
             }
         }
