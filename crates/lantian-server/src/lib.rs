@@ -16,6 +16,7 @@ pub mod api;
 pub mod api_auth;
 pub mod api_ledger;
 pub mod auth;
+pub mod cache;
 pub mod db;
 pub mod demo_ledger;
 pub mod error;
