@@ -193,6 +193,50 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Load a running server: keep-alive clients requesting the paths in turn for a while;
+    /// prints requests/s and p50/p95/p99 per path and the non-2xx count.
+    Http {
+        /// The server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Concurrent clients (one connection each).
+        #[arg(long, default_value_t = 50)]
+        clients: usize,
+        /// How long to run.
+        #[arg(long, default_value_t = 20.0)]
+        seconds: f64,
+        /// A path to request (repeat for several: `--path / --path /ledger`).
+        #[arg(long = "path", required = true)]
+        paths: Vec<String>,
+        /// Log in first as `user:password` (one session shared by all clients).
+        #[arg(long)]
+        login: Option<String>,
+    },
+    /// Batch ingest over HTTP (`POST /api/v1/readings` with a device token): prints
+    /// readings/s.
+    IngestHttp {
+        /// The server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// A bearer token with scope `ingest`.
+        #[arg(long)]
+        token: Option<String>,
+        /// Or log in as `user:password` (admin or dispatcher) and create one.
+        #[arg(long)]
+        login: Option<String>,
+        /// Readings per batch (the server takes up to 100 000).
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        /// Batches to post.
+        #[arg(long, default_value_t = 40)]
+        batches: usize,
+        /// Batches in flight at once.
+        #[arg(long, default_value_t = 2)]
+        clients: usize,
+        /// The first hour to write (RFC 3339 or Unix seconds, a whole hour); later hours follow.
+        #[arg(long, default_value = "2026-01-01T01:00:00+08:00")]
+        from: String,
+    },
 }
 
 /// The store: a SQLite file path (default) or a `postgres://` URL.
@@ -358,6 +402,20 @@ pub enum DemoWhat {
         /// Seed of the simulated parts.
         #[arg(long, default_value_t = lantian_demo::SEED)]
         seed: u64,
+        /// Scale the demo for load benchmarks: this many stations in all (the demo's 38 plus
+        /// extra micro-stations in the grids), with hourly data for all of `--year` and a
+        /// ledger in proportion.
+        #[arg(long)]
+        stations: Option<usize>,
+        /// The year of the scaled demo's data and targets.
+        #[arg(long, default_value_t = 2025, requires = "stations")]
+        year: i32,
+        /// Problems in the scaled demo's ledger (besides the demo's 60); default 10 per station.
+        #[arg(long, requires = "stations")]
+        problems: Option<u64>,
+        /// Also create one account per role (printed with their passwords), as `lantian demo`.
+        #[arg(long)]
+        accounts: bool,
     },
 }
 

@@ -11,11 +11,13 @@
 //! and column; the exit code is 2 for bad input or usage, 1 for anything else.
 
 mod assess;
+mod bench_http;
 mod bench_ledger;
 mod cli;
 mod data;
 mod db;
 mod demo;
+mod demo_scaled;
 mod export_cmd;
 mod import;
 mod ingest_cmd;
@@ -207,7 +209,16 @@ async fn run_full_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
 }
 
 async fn run_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
-    let Some(DemoWhat::Init { db, force, seed }) = &d.what else {
+    let Some(DemoWhat::Init {
+        db,
+        force,
+        seed,
+        stations,
+        year,
+        problems,
+        accounts,
+    }) = &d.what
+    else {
         return run_full_demo(d).await;
     };
     let is_pg = db.db.starts_with("postgres://") || db.db.starts_with("postgresql://");
@@ -222,18 +233,28 @@ async fn run_demo(d: &cli::DemoArgs) -> anyhow::Result<String> {
         }
     }
     let store = Db::open(&db.db).await?;
-    let out = with_store!(&store, |s| demo::init(s, *seed).await);
+    let out = match stations {
+        None => with_store!(&store, |s| demo::init(s, *seed).await),
+        Some(n) => with_store!(&store, |s| demo_scaled::init(s, *seed, *n, *year).await),
+    };
     let store = match store {
         Db::Sqlite(s) => lantian_server::Db::Sqlite(s),
         Db::Postgres(s) => lantian_server::Db::Postgres(s),
     };
-    let out = match out {
-        Ok(mut o) => demo::seed_ledger(&store).await.map(|l| {
-            o.push_str(&l);
-            o
-        }),
-        Err(e) => Err(e),
-    };
+    let out = async {
+        let mut o = out?;
+        o.push_str(&demo::seed_ledger(&store).await?);
+        if let Some(n) = stations {
+            let problems = problems.unwrap_or(*n as u64 * 10);
+            o.push_str(&demo_scaled::seed_ledger(&store, *seed, problems, *year).await?);
+        }
+        if *accounts {
+            let a = serve::create_demo_accounts(&store).await?;
+            o.push_str(&serve::accounts_table(&a));
+        }
+        Ok(o)
+    }
+    .await;
     store.close().await;
     out
 }
@@ -263,6 +284,44 @@ async fn run_bench(b: &cli::BenchArgs) -> anyhow::Result<String> {
             let out = with_store!(&store, |s| bench_ledger::run(s, &opts).await);
             store.close().await;
             out
+        }
+        cli::BenchWhat::Http {
+            url,
+            clients,
+            seconds,
+            paths,
+            login,
+        } => {
+            let opts = bench_http::HttpOpts {
+                url: url.clone(),
+                clients: *clients,
+                seconds: *seconds,
+                paths: paths.clone(),
+                login: login.as_deref().map(bench_http::split_login).transpose()?,
+            };
+            Ok(bench_http::run_http(&opts).await?.render())
+        }
+        cli::BenchWhat::IngestHttp {
+            url,
+            token,
+            login,
+            batch,
+            batches,
+            clients,
+            from,
+        } => {
+            let from = lantian_domain::Timestamp::parse(from)
+                .ok_or_else(|| cli::UsageError(format!("--from {from:?}: not an instant")))?;
+            let opts = bench_http::IngestOpts {
+                url: url.clone(),
+                token: token.clone(),
+                login: login.as_deref().map(bench_http::split_login).transpose()?,
+                batch: *batch,
+                batches: *batches,
+                clients: *clients,
+                from: from.0,
+            };
+            Ok(bench_http::run_ingest(&opts).await?.render())
         }
     }
 }

@@ -28,6 +28,8 @@ use lantian_domain::station::{Calibration, Station, StationKind};
 use lantian_domain::target::{Target, TargetIndicator};
 use lantian_domain::{PersonId, RegionCode, StationCode, Timestamp};
 
+pub mod scaled;
+
 const JIAOZUO: &str = include_str!("../data/jiaozuo_2025-01.csv");
 
 /// The district's code (焦作高新区's administrative division code).
@@ -247,6 +249,27 @@ fn units() -> Vec<Unit> {
         });
     }
     u
+}
+
+/// The real January 2025 series of the Jiaozuo national stations (compiled in), by station
+/// code, in file order.
+fn real_series() -> std::collections::HashMap<String, Vec<RealHour>> {
+    let mut real: std::collections::HashMap<String, Vec<RealHour>> = Default::default();
+    for line in JIAOZUO.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (Some(d), Some(h)) = (
+            f.get(1).and_then(|d| Date::parse(d)),
+            f.get(2).and_then(|h| h.parse::<u32>().ok()),
+        ) else {
+            continue;
+        };
+        let vals: [Option<f64>; 6] =
+            std::array::from_fn(|i| f.get(3 + i).and_then(|v| v.parse().ok()));
+        real.entry(f[0].to_owned())
+            .or_default()
+            .push((HourStamp::new(d, h), vals));
+    }
+    real
 }
 
 /// Build the demo district from `seed`.
@@ -516,21 +539,7 @@ pub fn build(seed: u64) -> Demo {
         .collect();
 
     // The real series, by station.
-    let mut real: std::collections::HashMap<String, Vec<RealHour>> = Default::default();
-    for line in JIAOZUO.lines().skip(1) {
-        let f: Vec<&str> = line.split(',').collect();
-        let (Some(d), Some(h)) = (
-            f.get(1).and_then(|d| Date::parse(d)),
-            f.get(2).and_then(|h| h.parse::<u32>().ok()),
-        ) else {
-            continue;
-        };
-        let vals: [Option<f64>; 6] =
-            std::array::from_fn(|i| f.get(3 + i).and_then(|v| v.parse().ok()));
-        real.entry(f[0].to_owned())
-            .or_default()
-            .push((HourStamp::new(d, h), vals));
-    }
+    let real = real_series();
     let mut hourly = Vec::new();
     for (st, series) in &real {
         for (h, vals) in series {

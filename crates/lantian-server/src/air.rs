@@ -292,6 +292,14 @@ fn split(m: Option<(f64, Option<i64>, String)>) -> Parts {
     }
 }
 
+/// The day the data of `newest` belongs to: the natural day of its hour (STANDARDS.md §2.2:
+/// hours are labelled by their END and day D is covered by the hours labelled 01:00…24:00),
+/// so the hour labelled 00:00 of D+1 — the last hour of D — still counts for D. Not the
+/// calendar date of the instant, which would start a day that has no hour yet.
+pub fn data_day(newest: Timestamp) -> Date {
+    newest.hour_label().day()
+}
+
 /// The newest hour stored across `stations` — the dashboard's "now" for air data, so a
 /// district whose feed stopped shows its last data, labelled with its time, rather than
 /// nothing.

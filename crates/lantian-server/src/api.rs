@@ -5,6 +5,7 @@
 
 use crate::air::{self, StationNow, TargetProgress};
 use crate::auth::{Caller, Perm};
+use crate::cache;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::extract::{J, P, Q};
 use crate::state::App;
@@ -699,15 +700,16 @@ pub async fn targets(
         .as_deref()
         .map(|a| parse_region(a, "area"))
         .transpose()?;
-    let stations = app.db.stations().await?;
-    let newest = air::newest_hour(&app.db, &stations).await?;
+    // The revision first: the figures below are then at least as new as it (`cache`).
+    let rev = app.db.data_revision().await?;
+    let newest = cache::newest_hour(&app, rev).await?;
     let as_of = match (&q.as_of, q.year, newest) {
         (Some(d), _, _) => parse_date(d, "as_of")?,
-        (None, Some(y), Some(t)) if t.local_date().year() == y => t.local_date(),
+        (None, Some(y), Some(t)) if air::data_day(t).year() == y => air::data_day(t),
         (None, Some(y), _) => {
             Date::from_ymd(y, 12, 31).ok_or_else(|| ApiError::param("year", "out of range"))?
         }
-        (None, None, Some(t)) => t.local_date(),
+        (None, None, Some(t)) => air::data_day(t),
         (None, None, None) => return Ok(Json(vec![])),
     };
     let year = q.year.unwrap_or(as_of.year());
@@ -715,23 +717,25 @@ pub async fn targets(
         return Err(ApiError::param("as_of", "must fall in year"));
     }
     Ok(Json(
-        targets_progress(&app, &caller, year, area.as_ref(), as_of).await?,
+        targets_progress(&app, &caller, rev, year, area.as_ref(), as_of).await?,
     ))
 }
 
-/// Target progress of the areas the caller may see.
+/// Target progress of the areas the caller may see, from the areas' daily records of the year
+/// cached under data revision `rev` (read by the caller before anything else).
 pub async fn targets_progress(
     app: &App,
     caller: &Caller,
+    rev: u64,
     year: i32,
     area: Option<&RegionCode>,
     as_of: Date,
 ) -> Result<Vec<TargetProgress>, ApiError> {
-    let all = app.db.targets(year).await?;
-    let regions = app.db.regions().await?;
-    let stations = app.db.stations().await?;
+    let all = cache::targets(app, rev, year).await?;
+    let regions = cache::regions(app, rev).await?;
+    let stations = cache::stations(app, rev).await?;
     let mut by_area: Vec<(RegionCode, Vec<lantian_domain::target::Target>)> = Vec::new();
-    for t in all {
+    for t in all.iter().cloned() {
         if area.is_some_and(|a| *a != t.area) {
             continue;
         }
@@ -751,7 +755,7 @@ pub async fn targets_progress(
         }
         let members = air::stations_of_area(r, &regions, &stations);
         let first = Date::from_ymd_const(year, 1, 1);
-        let days = air::area_days(&app.db, &members, first, as_of).await?;
+        let days = cache::area_days(app, rev, &members, first, as_of).await?;
         out.extend(air::progress(&ts, &days, as_of));
     }
     Ok(out)

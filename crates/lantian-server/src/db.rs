@@ -151,6 +151,9 @@ impl Store for Db {
     async fn count_hourly(&self) -> Result<u64, StoreError> {
         fwd!(self, s => s.count_hourly().await)
     }
+    async fn data_revision(&self) -> Result<u64, StoreError> {
+        fwd!(self, s => s.data_revision().await)
+    }
     async fn upsert_city_values(&self, v: &[CityValue]) -> Result<u64, StoreError> {
         fwd!(self, s => s.upsert_city_values(v).await)
     }

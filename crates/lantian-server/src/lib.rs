@@ -18,6 +18,7 @@ pub mod api_inspections;
 pub mod api_ledger;
 pub mod api_records;
 pub mod auth;
+pub mod cache;
 pub mod db;
 pub mod demo_ledger;
 pub mod error;

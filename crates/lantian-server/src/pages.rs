@@ -6,7 +6,8 @@
 use crate::air::{self, StationNow};
 use crate::api::{self, visible_stations};
 use crate::api_auth;
-use crate::auth::{self, Caller, LOGIN_CSRF_COOKIE, Perm};
+use crate::auth::{self, Caller, LOGIN_CSRF_COOKIE, Perm, Scope};
+use crate::cache::{self, OverviewFigures};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{P, Q};
 use crate::state::App;
@@ -17,9 +18,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use lantian_aq::aqi::{HourlyInputs, hourly_aqi};
 use lantian_aq::assess::area_hourly_value;
 use lantian_aq::{Date, Level, Pollutant, RuleSet};
-use lantian_domain::Timestamp;
 use lantian_domain::region::RegionLevel;
 use lantian_domain::station::{Station, StationKind};
+use lantian_domain::{RegionCode, Timestamp};
 use lantian_store::AccountStore;
 use lantian_store::Store;
 use minijinja::value::Serde;
@@ -255,17 +256,53 @@ pub async fn overview(
         Ok(c) => c,
         Err(r) => return r,
     };
-    match overview_ctx(&app, &caller, lang).await {
-        Ok(extra) => {
-            let ctx = context! { ..base_ctx(lang, &caller, "overview"), ..extra };
+    match overview_figures(&app, &caller, lang).await {
+        Ok(f) => {
+            // Staleness depends on the clock, so it is the one figure computed per request.
+            let stale = f.newest.is_some_and(|t| app.now().0 - t.0 > 3 * 3600);
+            let ctx = context! { ..base_ctx(lang, &caller, "overview"), ..f.ctx.clone() };
+            let ctx = context! { stale => stale, ..ctx };
             page(&app, lang, q.lang.is_some(), "overview.html", ctx)
         }
         Err(e) => error_page(&app, lang, Some(&caller), &e),
     }
 }
 
-async fn overview_ctx(app: &App, caller: &Caller, lang: Lang) -> Result<Value, ApiError> {
+/// What a scope sees of the air data, as a cache key: district and unit roles see every
+/// station and area alike; grid roles their grids.
+fn air_scope_key(scope: &Scope) -> String {
+    match scope {
+        Scope::District | Scope::Unit(_) => "all".to_owned(),
+        Scope::Grids(gs) => {
+            let mut codes: Vec<&str> = gs.iter().map(RegionCode::as_str).collect();
+            codes.sort_unstable();
+            format!("grids:{}", codes.join(","))
+        }
+    }
+}
+
+/// The overview's figures for the caller: read the data revision, then take them from the
+/// cache (`cache::overview`) or compute them once for this revision, scope and language —
+/// a year of hours is not recomputed per request.
+async fn overview_figures(
+    app: &App,
+    caller: &Caller,
+    lang: Lang,
+) -> Result<Arc<OverviewFigures>, ApiError> {
     caller.require(Perm::ReadAir)?;
+    let rev = app.db.data_revision().await?;
+    cache::overview(app, rev, air_scope_key(&caller.scope), lang.tag(), || {
+        overview_ctx(app, caller, lang, rev)
+    })
+    .await
+}
+
+async fn overview_ctx(
+    app: &App,
+    caller: &Caller,
+    lang: Lang,
+    rev: u64,
+) -> Result<OverviewFigures, ApiError> {
     let all = app.db.stations().await?;
     let visible = visible_stations(app, caller).await?;
     let mut rows = Vec::new();
@@ -288,15 +325,15 @@ async fn overview_ctx(app: &App, caller: &Caller, lang: Lang) -> Result<Value, A
         .iter()
         .filter(|s| s.kind == StationKind::National && !s.control)
         .collect();
-    let newest = air::newest_hour(&app.db, &all).await?;
+    let newest = cache::newest_hour(app, rev).await?;
     let district = district_now(app, &evaluation, newest).await?;
     let regions = app.db.regions().await?;
     let district_region = regions.iter().find(|r| r.level == RegionLevel::District);
-    let as_of = newest.map(Timestamp::local_date);
+    let as_of = newest.map(air::data_day);
     let targets = match as_of {
         Some(d) => {
             let area = district_region.map(|r| r.code.clone());
-            api::targets_progress(app, caller, d.year(), area.as_ref(), d).await?
+            api::targets_progress(app, caller, rev, d.year(), area.as_ref(), d).await?
         }
         None => vec![],
     };
@@ -306,8 +343,7 @@ async fn overview_ctx(app: &App, caller: &Caller, lang: Lang) -> Result<Value, A
             .map(|v| (v, t.hour_label().hour_of_day())),
         _ => None,
     };
-    let stale = newest.is_some_and(|t| app.now().0 - t.0 > 3 * 3600);
-    Ok(context! {
+    let ctx = context! {
         stations => Serde(rows),
         district_name => district_region.map(|r| r.name.clone()).unwrap_or_default(),
         district_aqi => district.0,
@@ -317,11 +353,11 @@ async fn overview_ctx(app: &App, caller: &Caller, lang: Lang) -> Result<Value, A
         district_ink => ink(district.0.map(|a| Level::of(a).number())),
         district_primary => district.1,
         as_of => newest.map(|t| t.to_string()).unwrap_or_default(),
-        stale => stale,
         targets => Serde(targets),
         today_pm25 => today.map(|t| t.0),
         today_hour => today.map(|t| t.1),
-    })
+    };
+    Ok(OverviewFigures { ctx, newest })
 }
 
 /// The district's real-time AQI at the newest hour: the area value of each pollutant over the

@@ -115,6 +115,9 @@ pub(crate) struct Names {
 
 impl Names {
     pub(crate) async fn load(app: &App) -> Result<Names, ApiError> {
+        // Regions (GeoJSON areas to parse) come from the per-revision cache.
+        let rev = app.db.data_revision().await?;
+        let regions = crate::cache::regions(app, rev).await?;
         Ok(Names {
             units: app
                 .db
@@ -130,12 +133,9 @@ impl Names {
                 .into_iter()
                 .map(|p| (p.id, p.name))
                 .collect(),
-            regions: app
-                .db
-                .regions()
-                .await?
-                .into_iter()
-                .map(|r| (r.code, r.name))
+            regions: regions
+                .iter()
+                .map(|r| (r.code.clone(), r.name.clone()))
                 .collect(),
         })
     }

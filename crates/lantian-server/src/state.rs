@@ -1,7 +1,9 @@
 //! The application state shared by every request: the store, the clock, the settings, the
-//! login limiter, the templates and the locale tables.
+//! login limiter, the templates and the locale tables, and the figures cached per data
+//! revision (`cache`).
 
 use crate::auth::LoginLimiter;
+use crate::cache::FigureCache;
 use crate::db::Db;
 use crate::web::Web;
 use lantian_domain::{Clock, Timestamp};
@@ -58,6 +60,8 @@ pub struct App {
     pub config: Config,
     pub(crate) limiter: LoginLimiter,
     pub(crate) web: Web,
+    /// Figures computed from a year of hours, kept until the data revision moves.
+    pub figures: FigureCache,
 }
 
 impl std::fmt::Debug for App {
@@ -75,6 +79,7 @@ impl App {
             config,
             limiter: LoginLimiter::default(),
             web: Web::new(),
+            figures: FigureCache::default(),
         }
     }
 

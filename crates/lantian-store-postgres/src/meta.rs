@@ -32,6 +32,7 @@ pub(crate) async fn upsert_regions(st: &PgStore, regions: &[Region]) -> Result<(
         .await
         .map_err(db(E))?;
     }
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))
 }
 
@@ -194,6 +195,7 @@ pub(crate) async fn upsert_stations(st: &PgStore, stations: &[Station]) -> Resul
             .map_err(db(E))?;
         }
     }
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))
 }
 
@@ -328,6 +330,7 @@ pub(crate) async fn upsert_targets(st: &PgStore, targets: &[Target]) -> Result<(
         .await
         .map_err(db(E))?;
     }
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))
 }
 

@@ -315,6 +315,7 @@ async fn write(st: &PgStore, values: &[HourlyValue], copy: bool) -> Result<u64, 
             .map_err(db(E))?;
     }
     maintain(&mut tx, &prepared).await.map_err(db(E))?;
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))?;
     Ok(prepared.rows.len() as u64)
 }
@@ -436,6 +437,7 @@ pub(crate) async fn upsert_raw(
         .await
         .map_err(db(E))?;
     maintain(&mut tx, &prepared).await.map_err(db(E))?;
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))?;
     Ok(hours.len() as u64)
 }

@@ -273,6 +273,14 @@ impl Store for SqliteStore {
         readings::daily(self, station, pollutant, from, to).await
     }
 
+    async fn data_revision(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT rev FROM data_revision WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("data revision"))?;
+        Ok(n as u64)
+    }
+
     async fn count_hourly(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM hourly")
             .fetch_one(&self.pool)
@@ -298,4 +306,14 @@ impl Store for SqliteStore {
     async fn count_city_values(&self) -> Result<u64, StoreError> {
         cities::count(self).await
     }
+}
+
+/// Increase the data revision (migration `0007_revisions.sql`) inside the caller's write
+/// transaction, so the new revision commits with the data it stands for
+/// ([`lantian_store::Store::data_revision`]).
+pub(crate) async fn bump_revision(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE data_revision SET rev = rev + 1 WHERE id = 1")
+        .execute(conn)
+        .await
+        .map(|_| ())
 }

@@ -32,6 +32,7 @@ pub(crate) async fn upsert_regions(st: &SqliteStore, regions: &[Region]) -> Resu
         .await
         .map_err(db(E))?;
     }
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))
 }
 
@@ -197,6 +198,7 @@ pub(crate) async fn upsert_stations(
             .map_err(db(E))?;
         }
     }
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))
 }
 
@@ -331,6 +333,7 @@ pub(crate) async fn upsert_targets(st: &SqliteStore, targets: &[Target]) -> Resu
         .await
         .map_err(db(E))?;
     }
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))
 }
 

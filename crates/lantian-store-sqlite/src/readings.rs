@@ -547,6 +547,7 @@ pub(crate) async fn write_hourly(
     write_derived(&mut tx, &days, &latest)
         .await
         .map_err(db(E))?;
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))?;
     Ok(n as u64)
 }
@@ -651,6 +652,7 @@ pub(crate) async fn upsert_raw(
     write_derived(&mut tx, &days, &latest)
         .await
         .map_err(db(E))?;
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))?;
     Ok(hours.len() as u64)
 }

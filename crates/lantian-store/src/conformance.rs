@@ -53,6 +53,7 @@ macro_rules! conformance_tests {
             hourly_batch_with_invalid_value_fails_whole,
             raw_batch_with_invalid_value_fails_whole,
             big_import_matches_a_recount,
+            data_revision_moves_with_every_data_write,
             city_values_round_trip_and_reupsert,
             city_batch_with_invalid_value_fails_whole,
             accounts_users_round_trip,
@@ -1076,6 +1077,57 @@ pub async fn raw_readings_are_idempotent<S: Store>(s: &S) {
         (Some(56.5), Some(56.5 * 0.8), (12, 12))
     );
     assert_eq!(once.0, 1);
+}
+
+/// The data revision moves with every write of hourly values (upsert, import, raw readings)
+/// and of regions, stations and targets; reads, other writes and refused batches leave it.
+pub async fn data_revision_moves_with_every_data_write<S: Store>(s: &S) {
+    let r0 = s.data_revision().await.unwrap();
+    seed(s).await; // regions and stations move it; units and people do not matter to it
+    let mut last = s.data_revision().await.unwrap();
+    assert!(last > r0, "{last} > {r0}");
+    let mut moved = async |what: &str| {
+        let now = s.data_revision().await.unwrap();
+        assert!(now > last, "{what}: {now} > {last}");
+        last = now;
+    };
+    s.upsert_hourly(&[hv("1828A", Pollutant::O3, hour(0, 1), 50.0)])
+        .await
+        .unwrap();
+    moved("upsert_hourly").await;
+    s.import_hourly(&[hv("1828A", Pollutant::O3, hour(0, 2), 51.0)])
+        .await
+        .unwrap();
+    moved("import_hourly").await;
+    s.upsert_raw(
+        &[raw("JZGX-M01", Pollutant::Pm10, hour(0, 7), 40.0)],
+        Origin::Mqtt,
+        3600,
+    )
+    .await
+    .unwrap();
+    moved("upsert_raw").await;
+    s.upsert_targets(&[Target {
+        year: 2025,
+        area: rc("410871"),
+        indicator: TargetIndicator::Pm25,
+        value: 43.0,
+    }])
+    .await
+    .unwrap();
+    moved("upsert_targets").await;
+    // Reads and a refused batch leave it where it is.
+    let before = s.data_revision().await.unwrap();
+    s.latest(&sc("1828A")).await.unwrap();
+    s.hourly(&sc("1828A"), Pollutant::O3, hour(0, 1), hour(0, 2))
+        .await
+        .unwrap();
+    assert!(
+        s.upsert_hourly(&[hv("9999Z", Pollutant::O3, hour(0, 3), 1.0)])
+            .await
+            .is_err()
+    );
+    assert_eq!(s.data_revision().await.unwrap(), before);
 }
 
 /// A batch with one value of an unknown station is refused whole, naming the station.

@@ -173,6 +173,14 @@ pub trait Store: Send + Sync {
     /// How many hourly values are stored.
     fn count_hourly(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// The data revision: a counter that every write of hourly values (`upsert_hourly`,
+    /// `import_hourly`, `upsert_raw`) and of regions, stations and targets increases inside its
+    /// own transaction, so it becomes visible together with the data. While it is unchanged,
+    /// none of those changed: figures computed from them (a year of daily records, the
+    /// overview) may be cached keyed by it. Read it BEFORE reading the data a cached figure is
+    /// computed from, so the figure is never older than the revision it is stored under.
+    fn data_revision(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     // ---- published city values -----------------------------------------------------------
 
     /// Insert or replace values CNEMC published for cities (keyed by city, item, hour), in one

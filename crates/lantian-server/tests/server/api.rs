@@ -98,9 +98,13 @@ async fn figures_come_from_the_science_crate(s: &Server) {
         .iter()
         .find(|x| x["indicator"] == "pm25")
         .unwrap();
-    assert_eq!(pm25["as_of"], "2025-02-01");
+    // The newest hour is labelled 2025-02-01 00:00, i.e. 24:00 of 2025-01-31: it is the last
+    // hour of 31 January (STANDARDS.md §2.2, day D = hours 01..24), so the year to date runs
+    // to 31 January — not to 1 February, whose first hour has not come yet — and 365 − 31 days
+    // remain.
+    assert_eq!(pm25["as_of"], "2025-01-31");
     assert!(pm25["control_value"].is_i64(), "{pm25}");
-    assert_eq!(pm25["remaining_days"], 333);
+    assert_eq!(pm25["remaining_days"], 334);
     // The overview page shows the district and the control value.
     let page = c.get("/").await;
     assert!(page.body.contains("年剩余日控制值"));
@@ -114,7 +118,52 @@ async fn figures_come_from_the_science_crate(s: &Server) {
     );
 }
 
+/// The overview and the targets are cached per data revision: repeated requests are served
+/// from the cache, and any write of hourly values — here straight into the store, as an import
+/// or the MQTT ingester in another process would — shows on the next request.
+async fn the_overview_follows_every_write(s: &Server) {
+    use lantian_aq::Pollutant;
+    use lantian_domain::reading::{Origin, QualityFlags};
+    use lantian_domain::{StationCode, Timestamp};
+    use lantian_store::{HourlyValue, Store};
+    let mut c = s.login(Role::Dispatcher).await;
+    let first = c.get("/").await;
+    assert_eq!(first.status, 200);
+    assert!(first.body.contains("2025-02-01T00:00:00+08:00"), "as of");
+    let (_, overviews) = s.app.figures.len();
+    assert_eq!(overviews, 1, "the overview's figures are kept");
+    let rev = s.app.db.data_revision().await.unwrap();
+    let again = c.get("/").await;
+    assert_eq!(again.body, first.body, "served from the cache");
+    assert_eq!(s.app.db.data_revision().await.unwrap(), rev);
+    let t = c.get("/api/v1/targets?year=2025").await.json();
+    assert_eq!(t[0]["as_of"], "2025-01-31");
+
+    // One newer hour: 2025-02-01 01:00 is the first hour of 1 February.
+    let hour = Timestamp::parse("2025-02-01T01:00:00+08:00").unwrap();
+    let code = StationCode::parse(&s.fx.national_station).unwrap();
+    let values: Vec<HourlyValue> = Pollutant::ALL
+        .iter()
+        .map(|&p| HourlyValue::hourly(code.clone(), p, hour, 420.0, QualityFlags::OK, Origin::Http))
+        .collect();
+    s.app.db.upsert_hourly(&values).await.unwrap();
+    assert!(s.app.db.data_revision().await.unwrap() > rev);
+    let after = c.get("/").await;
+    assert_eq!(after.status, 200);
+    assert!(
+        after.body.contains("2025-02-01T01:00:00+08:00"),
+        "the new hour shows at once"
+    );
+    assert_ne!(after.body, first.body);
+    let t = c.get("/api/v1/targets?year=2025").await.json();
+    assert_eq!(t[0]["as_of"], "2025-02-01", "the day of the new hour");
+    // The English page is its own cache entry, computed from the new data too.
+    let page = c.get("/?lang=en").await;
+    assert!(page.body.contains("2025-02-01T01:00:00+08:00"));
+}
+
 crate::both_backends!(
     errors_share_one_envelope_and_lists_paginate,
-    figures_come_from_the_science_crate
+    figures_come_from_the_science_crate,
+    the_overview_follows_every_write
 );
