@@ -1143,7 +1143,7 @@ pub fn sample_extra(name: &str) -> Option<Value> {
     ];
     Some(match name {
         "ledger.html" => context! {
-            rows => Serde(vec![row.clone()]), total => 1, next => Some(7), filter_qs => "state=new",
+            rows => Serde(vec![row.clone()]), total => 1, total_capped => false, next => Some(7), filter_qs => "state=new",
             states => ALL_STATES.iter().map(|s| s.code()).collect::<Vec<_>>(),
             units => Serde(vec![("u1", "<i>单位</i>")]),
             campaigns => Serde(vec![("air", "大气")]),

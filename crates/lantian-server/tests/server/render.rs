@@ -52,9 +52,10 @@ fn every_page_renders_in_both_languages_and_escapes() {
             if page != "login.html" {
                 assert!(html.contains("&lt;script&gt;alert(1)&lt;"), "{page}");
             }
-            // The nav slots are marked, never faked.
+            // Every nav section is a real page now: no slot is left marked "not yet".
             if page != "login.html" {
-                assert!(html.contains("data-slot=\"sources\""), "{page}");
+                assert!(!html.contains("data-slot="), "{page}");
+                assert!(html.contains("href=\"/sources\""), "{page}");
                 assert!(html.contains("href=\"/inspections\""), "{page}");
                 assert!(html.contains("href=\"/ledger\""), "{page}");
             }
