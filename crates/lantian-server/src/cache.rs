@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::state::App;
 use lantian_aq::Date;
 use lantian_aq::assess::DayRecord;
+use lantian_domain::org::{Person, Unit};
 use lantian_domain::region::Region;
 use lantian_domain::station::Station;
 use lantian_domain::target::Target;
@@ -55,6 +56,8 @@ struct Inner {
     rev: u64,
     regions: Option<Arc<Vec<Region>>>,
     stations: Option<Arc<Vec<Station>>>,
+    units: Option<Arc<Vec<Unit>>>,
+    people: Option<Arc<Vec<Person>>>,
     targets: HashMap<i32, Arc<Vec<Target>>>,
     area_days: HashMap<AreaKey, Arc<Vec<DayRecord>>>,
     newest: Option<Option<Timestamp>>,
@@ -176,6 +179,32 @@ pub async fn regions(app: &App, rev: u64) -> Result<Arc<Vec<Region>>, ApiError> 
             |g| g.regions.clone(),
             |g, v| g.regions = Some(v),
             || async { Ok(Arc::new(app.db.regions().await?)) },
+        )
+        .await
+}
+
+/// All units under revision `rev` (unit writes move it): every ledger page names them.
+pub async fn units(app: &App, rev: u64) -> Result<Arc<Vec<Unit>>, ApiError> {
+    app.figures
+        .get_or_compute(
+            &app.figures.computing_meta,
+            rev,
+            |g| g.units.clone(),
+            |g, v| g.units = Some(v),
+            || async { Ok(Arc::new(app.db.units().await?)) },
+        )
+        .await
+}
+
+/// All people under revision `rev` (people writes move it).
+pub async fn people(app: &App, rev: u64) -> Result<Arc<Vec<Person>>, ApiError> {
+    app.figures
+        .get_or_compute(
+            &app.figures.computing_meta,
+            rev,
+            |g| g.people.clone(),
+            |g, v| g.people = Some(v),
+            || async { Ok(Arc::new(app.db.people().await?)) },
         )
         .await
 }

@@ -118,20 +118,16 @@ impl Names {
         // Regions (GeoJSON areas to parse) come from the per-revision cache.
         let rev = app.db.data_revision().await?;
         let regions = crate::cache::regions(app, rev).await?;
+        let units = crate::cache::units(app, rev).await?;
+        let people = crate::cache::people(app, rev).await?;
         Ok(Names {
-            units: app
-                .db
-                .units()
-                .await?
-                .into_iter()
-                .map(|u| (u.code, u.name))
+            units: units
+                .iter()
+                .map(|u| (u.code.clone(), u.name.clone()))
                 .collect(),
-            people: app
-                .db
-                .people()
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.name))
+            people: people
+                .iter()
+                .map(|p| (p.id.clone(), p.name.clone()))
                 .collect(),
             regions: regions
                 .iter()

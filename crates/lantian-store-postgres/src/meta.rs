@@ -98,6 +98,7 @@ pub(crate) async fn upsert_units(st: &PgStore, units: &[Unit]) -> Result<(), Sto
         .await
         .map_err(db(E))?;
     }
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))
 }
 
@@ -128,6 +129,7 @@ pub(crate) async fn upsert_people(st: &PgStore, people: &[Person]) -> Result<(),
         .await
         .map_err(db(E))?;
     }
+    crate::bump_revision(&mut tx).await.map_err(db(E))?;
     tx.commit().await.map_err(db(E))
 }
 

@@ -1083,7 +1083,7 @@ pub async fn raw_readings_are_idempotent<S: Store>(s: &S) {
 /// and of regions, stations and targets; reads, other writes and refused batches leave it.
 pub async fn data_revision_moves_with_every_data_write<S: Store>(s: &S) {
     let r0 = s.data_revision().await.unwrap();
-    seed(s).await; // regions and stations move it; units and people do not matter to it
+    seed(s).await; // regions, stations, units and people move it
     let mut last = s.data_revision().await.unwrap();
     assert!(last > r0, "{last} > {r0}");
     let mut moved = async |what: &str| {
@@ -1116,6 +1116,13 @@ pub async fn data_revision_moves_with_every_data_write<S: Store>(s: &S) {
     .await
     .unwrap();
     moved("upsert_targets").await;
+    // Units and people too: every ledger page names them from the per-revision cache.
+    let units = s.units().await.unwrap();
+    s.upsert_units(&units).await.unwrap();
+    moved("upsert_units").await;
+    let people = s.people().await.unwrap();
+    s.upsert_people(&people).await.unwrap();
+    moved("upsert_people").await;
     // Reads and a refused batch leave it where it is.
     let before = s.data_revision().await.unwrap();
     s.latest(&sc("1828A")).await.unwrap();
