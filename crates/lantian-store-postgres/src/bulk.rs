@@ -37,6 +37,23 @@ async fn copy_out(
     Ok(out)
 }
 
+/// The binary COPY of the log entries `after+1 ..= after+limit` (the connection is returned
+/// to the pool before the bytes are decoded).
+async fn copy_log_range(st: &PgStore, after: u64, limit: u32) -> Result<Vec<u8>, StoreError> {
+    let (from, to) = (after as i64, after as i64 + i64::from(limit));
+    let mut conn = st.pool.acquire().await.map_err(db("audit_log"))?;
+    // Integers only are formatted into the statement (COPY takes no parameters).
+    copy_out(
+        &mut conn,
+        &format!(
+            "SELECT seq, at, actor, kind, entity, action, payload, record_digest, prev_hash, \
+             hash FROM audit_log WHERE seq > {from} AND seq <= {to} ORDER BY seq"
+        ),
+        "audit_log",
+    )
+    .await
+}
+
 /// A cursor over the tuples of a binary COPY stream.
 struct Tuples<'a> {
     b: &'a [u8],
@@ -152,18 +169,7 @@ pub(crate) async fn log_entries(
     after: u64,
     limit: u32,
 ) -> Result<Vec<LogEntry>, StoreError> {
-    let (from, to) = (after as i64, after as i64 + i64::from(limit));
-    let mut conn = st.pool.acquire().await.map_err(db("audit_log"))?;
-    // Integers only are formatted into the statement (COPY takes no parameters).
-    let bytes = copy_out(
-        &mut conn,
-        &format!(
-            "SELECT seq, at, actor, kind, entity, action, payload, record_digest, prev_hash, \
-             hash FROM audit_log WHERE seq > {from} AND seq <= {to} ORDER BY seq"
-        ),
-        "audit_log",
-    )
-    .await?;
+    let bytes = copy_log_range(st, after, limit).await?;
     let mut t = Tuples::new(&bytes, "audit_log")?;
     let mut out = Vec::with_capacity(limit as usize);
     while t.next_row(10)?.is_some() {
@@ -203,18 +209,7 @@ pub(crate) async fn walk_entries(
     after: u64,
     limit: u32,
 ) -> Result<Vec<Walked>, StoreError> {
-    let (from, to) = (after as i64, after as i64 + i64::from(limit));
-    let mut conn = st.pool.acquire().await.map_err(db("audit_log"))?;
-    let bytes = copy_out(
-        &mut conn,
-        &format!(
-            "SELECT seq, at, actor, kind, entity, action, payload, record_digest, prev_hash, \
-             hash FROM audit_log WHERE seq > {from} AND seq <= {to} ORDER BY seq"
-        ),
-        "audit_log",
-    )
-    .await?;
-    drop(conn);
+    let bytes = copy_log_range(st, after, limit).await?;
     tokio::task::spawn_blocking(move || {
         let mut t = Tuples::new(&bytes, "audit_log")?;
         let mut out = Vec::with_capacity(limit as usize);

@@ -18,6 +18,10 @@ use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+/// The log entries of a seq range, in the column order both reads decode.
+const LOG_RANGE: &str = "SELECT seq, at, actor, kind, entity, action, payload, record_digest, \
+                         prev_hash, hash FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq";
+
 /// Idle read-only connections on one database file.
 #[derive(Debug)]
 pub(crate) struct Readers {
@@ -85,12 +89,7 @@ impl Readers {
     ) -> Result<Vec<LogEntry>, StoreError> {
         self.run(move |c| {
             let e = backend("audit_log");
-            let mut st = c
-                .prepare(
-                    "SELECT seq, at, actor, kind, entity, action, payload, record_digest, \
-                     prev_hash, hash FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-                )
-                .map_err(&e)?;
+            let mut st = c.prepare(LOG_RANGE).map_err(&e)?;
             let mut rows = st
                 .query((after as i64, after as i64 + i64::from(limit)))
                 .map_err(&e)?;
@@ -128,12 +127,7 @@ impl Readers {
     ) -> Result<Vec<Walked>, StoreError> {
         self.run(move |c| {
             let e = backend("audit_log");
-            let mut st = c
-                .prepare(
-                    "SELECT seq, at, actor, kind, entity, action, payload, record_digest, \
-                     prev_hash, hash FROM audit_log WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-                )
-                .map_err(&e)?;
+            let mut st = c.prepare(LOG_RANGE).map_err(&e)?;
             let mut rows = st
                 .query((after as i64, after as i64 + i64::from(limit)))
                 .map_err(&e)?;

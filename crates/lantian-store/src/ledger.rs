@@ -1098,7 +1098,6 @@ pub struct Walked {
 
 impl Walked {
     /// From an entry's stored columns (borrowed: nothing is copied but the record's entity).
-    #[allow(clippy::too_many_arguments)] // the columns of one row
     pub fn of_columns(
         seq: u64,
         at: Timestamp,
