@@ -100,11 +100,29 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .map_err(|e| StoreError::Backend(format!("opening {}: {e}", path.display())))?;
+        // The first connection to a NEW file switches it to WAL, which needs the file's lock
+        // before the busy timeout applies: a second opener of the same new file can get
+        // SQLITE_BUSY ("database is locked", code 5) at once. That is retried, briefly.
+        let mut busy = 0;
+        let pool = loop {
+            match SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts.clone())
+                .await
+            {
+                Ok(p) => break p,
+                Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("5") && busy < 50 => {
+                    busy += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => {
+                    return Err(StoreError::Backend(format!(
+                        "opening {}: {e}",
+                        path.display()
+                    )));
+                }
+            }
+        };
         let mut store = SqliteStore::with_pool(pool).await?;
         store.readers = Some(bulk::Readers::new(path.to_path_buf()));
         Ok(store)
