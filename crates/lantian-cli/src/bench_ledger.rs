@@ -434,7 +434,7 @@ pub(crate) async fn run<S: LedgerStore>(s: &S, o: &Opts) -> anyhow::Result<Strin
         read as f64 / secs
     )?;
     let t = Instant::now();
-    let v = ledger::verify(s, 500).await?;
+    let v = ledger::verify(s, ledger::VERIFY_CHUNK).await?;
     let secs = t.elapsed().as_secs_f64();
     writeln!(
         out,

@@ -105,10 +105,9 @@ pub enum AuditWhat {
     /// Walk the whole hash chain and every record; exit 1 naming the first entry or record that
     /// does not hold.
     Verify {
-        /// Entries read per query. Small reads are faster with sqlx: the rows of a large read
-        /// are allocated on the driver's thread and freed on ours, and glibc's malloc spent
-        /// half of the time consolidating them (perf, 20 000 per read: 2.5× slower than 500).
-        #[arg(long, default_value_t = 500)]
+        /// Entries (and records) read per query; several reads are in flight, each checked on
+        /// its own thread.
+        #[arg(long, default_value_t = lantian_store::ledger::VERIFY_CHUNK)]
         chunk: u32,
     },
     /// The anchor of a day (Asia/Shanghai): its entry count and the hash of its last entry, to

@@ -284,9 +284,23 @@ impl LedgerStore for Db {
     async fn log_entries(&self, after: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
         fwd!(self, s => s.log_entries(after, limit).await)
     }
-    async fn evidence_mentions(&self, after: u64, limit: u32) -> Result<Vec<LogEntry>, StoreError> {
-        fwd!(self, s => s.evidence_mentions(after, limit).await)
+    async fn seen_records(
+        &self,
+        kind: &str,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<lantian_store::ledger::SeenRow>, StoreError> {
+        fwd!(self, s => s.seen_records(kind, after, upto).await)
     }
+
+    async fn walk_entries(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<lantian_store::ledger::Walked>, StoreError> {
+        fwd!(self, s => s.walk_entries(after, limit).await)
+    }
+
     async fn record_rows(
         &self,
         kind: &str,

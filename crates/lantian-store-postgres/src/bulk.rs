@@ -11,7 +11,9 @@ use crate::error::db;
 use futures_core::Stream;
 use lantian_domain::Timestamp;
 use lantian_store::StoreError;
-use lantian_store::ledger::{self as l, EntryContent, LogEntry, ProblemColumns, RecordRow, Walked};
+use lantian_store::ledger::{
+    self as l, EntryContent, LogEntry, ProblemColumns, RecordRow, SeenRow, Walked,
+};
 use sqlx::PgConnection;
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -254,19 +256,83 @@ pub(crate) async fn problem_rows(
     after: i64,
     limit: u32,
 ) -> Result<Vec<RecordRow>, StoreError> {
+    let bytes = copy_problems(st, &format!("WHERE id > {after} ORDER BY id LIMIT {limit}")).await?;
+    let mut out = Vec::with_capacity(limit as usize);
+    decode_problems(&bytes, |row| out.push(row))?;
+    Ok(out)
+}
+
+/// Problem rows with `after < id <= upto`, each given its digest and column check
+/// ([`l::problem_seen`], from the borrowed COPY fields) on a blocking thread ([`LedgerStore::seen_records`]), so ranges in flight use both cores.
+///
+/// [`LedgerStore::seen_records`]: lantian_store::ledger::LedgerStore::seen_records
+pub(crate) async fn seen_problems(
+    st: &PgStore,
+    after: i64,
+    upto: i64,
+) -> Result<Vec<SeenRow>, StoreError> {
+    let bytes = copy_problems(
+        st,
+        &format!("WHERE id > {after} AND id <= {upto} ORDER BY id"),
+    )
+    .await?;
+    tokio::task::spawn_blocking(move || {
+        let mut t = Tuples::new(&bytes, "problems")?;
+        let mut out = Vec::new();
+        while t.next_row(16)?.is_some() {
+            let id = t.int8()?;
+            let body = t.need()?;
+            let log_seq = t.int8()?;
+            let log_hash = t.need()?.to_vec();
+            let stored = (
+                [
+                    t.field()?,
+                    t.field()?,
+                    t.field()?,
+                    t.field()?,
+                    t.field()?,
+                    t.field()?,
+                    t.field()?,
+                ],
+                [
+                    Some(i64::from(t.int2()?)),
+                    t.opt_int8()?,
+                    Some(t.int8()?),
+                    t.opt_int8()?,
+                    Some(t.int8()?),
+                ],
+            );
+            out.push(SeenRow {
+                id,
+                log_seq,
+                log_hash,
+                seen: l::problem_seen(body, &stored),
+            });
+        }
+        Ok(out)
+    })
+    .await
+    .map_err(|e| StoreError::Backend(format!("problems: a decoding thread stopped: {e}")))?
+}
+
+/// The binary COPY of the problem columns [`decode_problems`] reads, for the rows `tail` selects
+/// (`WHERE … ORDER BY …`, integers only).
+async fn copy_problems(st: &PgStore, tail: &str) -> Result<Vec<u8>, StoreError> {
     let mut conn = st.pool.acquire().await.map_err(db("problems"))?;
-    let bytes = copy_out(
+    copy_out(
         &mut conn,
         &format!(
             "SELECT id, body, log_seq, log_hash, campaign, category, unit, assignee, grid, \
-             source, state, escalation, due_at, found_at, closed_at, seq FROM problems \
-             WHERE id > {after} ORDER BY id LIMIT {limit}"
+             source, state, escalation, due_at, found_at, closed_at, seq FROM problems {tail}"
         ),
         "problems",
     )
-    .await?;
-    let mut t = Tuples::new(&bytes, "problems")?;
-    let mut out = Vec::with_capacity(limit as usize);
+    .await
+}
+
+/// Decode [`copy_problems`]' output, handing each row to `each` with its columns rendered.
+fn decode_problems(bytes: &[u8], mut each: impl FnMut(RecordRow)) -> Result<(), StoreError> {
+    let mut t = Tuples::new(bytes, "problems")?;
     while t.next_row(16)?.is_some() {
         let id = t.int8()?;
         let body = t.need()?.to_vec();
@@ -286,7 +352,7 @@ pub(crate) async fn problem_rows(
             closed_at: t.opt_int8()?,
             seq: t.int8()?,
         };
-        out.push(RecordRow {
+        each(RecordRow {
             id,
             body,
             columns: cols.render(),
@@ -294,5 +360,5 @@ pub(crate) async fn problem_rows(
             log_hash,
         });
     }
-    Ok(out)
+    Ok(())
 }

@@ -534,24 +534,6 @@ pub(crate) async fn log_entries(
     crate::bulk::log_entries(st, after, limit).await
 }
 
-pub(crate) async fn evidence_mentions(
-    st: &PgStore,
-    after: u64,
-    limit: u32,
-) -> Result<Vec<LogEntry>, StoreError> {
-    let rows: Vec<LogRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {LOG_COLS} FROM audit_log WHERE seq > $1 AND (kind = $2 OR \
-         position(convert_to('\"evidence\"', 'UTF8') in payload) > 0) ORDER BY seq LIMIT $3"
-    )))
-    .bind(after as i64)
-    .bind(KIND_EVIDENCE)
-    .bind(i64::from(limit))
-    .fetch_all(&st.pool)
-    .await
-    .map_err(db("audit_log"))?;
-    rows.into_iter().map(log_entry).collect()
-}
-
 pub(crate) async fn record_rows(
     st: &PgStore,
     kind: &str,
@@ -771,14 +753,6 @@ impl lantian_store::ledger::LedgerStore for PgStore {
         crate::ledger::log_head(self).await
     }
 
-    async fn evidence_mentions(
-        &self,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<lantian_store::ledger::LogEntry>, StoreError> {
-        crate::ledger::evidence_mentions(self, after, limit).await
-    }
-
     async fn log_entries(
         &self,
         after: u64,
@@ -802,6 +776,18 @@ impl lantian_store::ledger::LedgerStore for PgStore {
         limit: u32,
     ) -> Result<Vec<lantian_store::ledger::RecordRow>, StoreError> {
         crate::ledger::record_rows(self, kind, after, limit).await
+    }
+
+    async fn seen_records(
+        &self,
+        kind: &str,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<lantian_store::ledger::SeenRow>, StoreError> {
+        if kind == KIND_PROBLEM {
+            return crate::bulk::seen_problems(self, after, upto).await;
+        }
+        l::seen_records_paged(self, kind, after, upto).await
     }
 
     async fn maintain(&self) -> Result<(), StoreError> {

@@ -13,7 +13,9 @@
 
 use lantian_domain::Timestamp;
 use lantian_store::StoreError;
-use lantian_store::ledger::{self as l, EntryContent, LogEntry, ProblemColumns, RecordRow, Walked};
+use lantian_store::ledger::{
+    self as l, EntryContent, LogEntry, ProblemColumns, RecordRow, SeenRow, Walked,
+};
 use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -180,11 +182,9 @@ impl Readers {
         self.run(move |c| {
             let e = backend("problems");
             let mut st = c
-                .prepare(
-                    "SELECT id, body, log_seq, log_hash, campaign, category, unit, assignee, \
-                     grid, source, state, escalation, due_at, found_at, closed_at, seq \
-                     FROM problems WHERE id > ?1 ORDER BY id LIMIT ?2",
-                )
+                .prepare(&format!(
+                    "{PROBLEM_COLS} WHERE id > ?1 ORDER BY id LIMIT ?2"
+                ))
                 .map_err(&e)?;
             let mut rows = st.query((after, i64::from(limit))).map_err(&e)?;
             let mut out = Vec::with_capacity(limit as usize);
@@ -215,4 +215,76 @@ impl Readers {
         })
         .await
     }
+
+    /// Problem rows with `after < id <= upto`, each with its digest and column check
+    /// computed on the reader's thread from the borrowed row ([`l::problem_seen`]; nothing
+    /// but the stored log hash is copied).
+    pub(crate) async fn seen_problems(
+        self: &Arc<Readers>,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<SeenRow>, StoreError> {
+        use rusqlite::types::ValueRef;
+        self.run(move |c| {
+            let e = backend("problems");
+            let mut st = c
+                .prepare(&format!(
+                    "{PROBLEM_COLS} WHERE id > ?1 AND id <= ?2 ORDER BY id"
+                ))
+                .map_err(&e)?;
+            let mut rows = st.query((after, upto)).map_err(&e)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(&e)? {
+                // A value of the wrong type makes the columns not hold (`None`).
+                let text = |i: usize| match r.get_ref(i) {
+                    Ok(ValueRef::Text(t)) => Some(Some(t)),
+                    Ok(ValueRef::Null) => Some(None),
+                    _ => None,
+                };
+                let int = |i: usize| match r.get_ref(i) {
+                    Ok(ValueRef::Integer(n)) => Some(Some(n)),
+                    Ok(ValueRef::Null) => Some(None),
+                    _ => None,
+                };
+                let stored = (|| {
+                    Some((
+                        [
+                            text(4)?,
+                            text(5)?,
+                            text(6)?,
+                            text(7)?,
+                            text(8)?,
+                            text(9)?,
+                            text(10)?,
+                        ],
+                        [int(11)?, int(12)?, int(13)?, int(14)?, int(15)?],
+                    ))
+                })();
+                let body = match r.get_ref(1).map_err(&e)? {
+                    ValueRef::Blob(b) | ValueRef::Text(b) => b,
+                    _ => &[],
+                };
+                let seen = match stored {
+                    Some(cols) => l::problem_seen(body, &cols),
+                    None => l::RecordSeen {
+                        digest: l::sha256(body),
+                        columns_hold: false,
+                    },
+                };
+                out.push(SeenRow {
+                    id: r.get(0).map_err(&e)?,
+                    log_seq: r.get(2).map_err(&e)?,
+                    log_hash: r.get(3).map_err(&e)?,
+                    seen,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
 }
+
+/// The problem columns both reads decode, in this order.
+const PROBLEM_COLS: &str = "SELECT id, body, log_seq, log_hash, campaign, category, unit, \
+                            assignee, grid, source, state, escalation, due_at, found_at, \
+                            closed_at, seq FROM problems";

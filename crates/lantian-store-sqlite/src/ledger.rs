@@ -537,24 +537,6 @@ pub(crate) async fn log_entries(
     rows.into_iter().map(log_entry).collect()
 }
 
-pub(crate) async fn evidence_mentions(
-    st: &SqliteStore,
-    after: u64,
-    limit: u32,
-) -> Result<Vec<LogEntry>, StoreError> {
-    let rows: Vec<LogRow> = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT {LOG_COLS} FROM audit_log WHERE seq > ? AND (kind = ? OR \
-         instr(payload, CAST('\"evidence\"' AS BLOB)) > 0) ORDER BY seq LIMIT ?"
-    )))
-    .bind(after as i64)
-    .bind(KIND_EVIDENCE)
-    .bind(i64::from(limit))
-    .fetch_all(&st.pool)
-    .await
-    .map_err(db("audit_log"))?;
-    rows.into_iter().map(log_entry).collect()
-}
-
 type ProblemRow = (
     i64,
     Vec<u8>,
@@ -841,14 +823,6 @@ impl lantian_store::ledger::LedgerStore for SqliteStore {
         crate::ledger::log_head(self).await
     }
 
-    async fn evidence_mentions(
-        &self,
-        after: u64,
-        limit: u32,
-    ) -> Result<Vec<lantian_store::ledger::LogEntry>, StoreError> {
-        crate::ledger::evidence_mentions(self, after, limit).await
-    }
-
     async fn log_entries(
         &self,
         after: u64,
@@ -879,6 +853,18 @@ impl lantian_store::ledger::LedgerStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<lantian_store::ledger::RecordRow>, StoreError> {
         crate::ledger::record_rows(self, kind, after, limit).await
+    }
+
+    async fn seen_records(
+        &self,
+        kind: &str,
+        after: i64,
+        upto: i64,
+    ) -> Result<Vec<lantian_store::ledger::SeenRow>, StoreError> {
+        match &self.readers {
+            Some(r) if kind == KIND_PROBLEM => r.seen_problems(after, upto).await,
+            _ => l::seen_records_paged(self, kind, after, upto).await,
+        }
     }
 
     async fn maintain(&self) -> Result<(), StoreError> {

@@ -52,7 +52,9 @@ macro_rules! ledger_conformance_tests {
             tamper_edited_problem_body_is_named,
             tamper_edited_problem_column_is_named,
             tamper_relinked_problem_row_is_named,
-            tamper_deleted_problem_row_is_named
+            tamper_deleted_problem_row_is_named,
+            tamper_moved_problem_row_is_named,
+            tamper_nulled_problem_column_is_named
         );
     };
     (@plain $harness:path; $($name:ident),* $(,)?) => {
@@ -1103,6 +1105,43 @@ pub async fn tamper_deleted_problem_row_is_named<S: LedgerStore>(
         Tamper::RecordMissing {
             kind: "problem".into(),
             id: "2".into(),
+        },
+    )
+    .await;
+}
+
+/// Problem 3's row moved to an id the log never wrote: the stray row is named (it is read in
+/// the last id range, past every logged id) before the missing one.
+pub async fn tamper_moved_problem_row_is_named<S: LedgerStore>(
+    s: &S,
+    raw: impl AsyncFn(&S, &str) -> Result<(), String>,
+    _unprotect: impl AsyncFn(&S),
+) {
+    scenario(s).await;
+    run(s, &raw, "UPDATE problems SET id = 999999 WHERE id = 3").await;
+    expect_tamper(
+        s,
+        Tamper::RecordNotLogged {
+            kind: "problem".into(),
+            id: 999_999,
+        },
+    )
+    .await;
+}
+
+/// Problem 1's unit column set to NULL (its body names a unit): named.
+pub async fn tamper_nulled_problem_column_is_named<S: LedgerStore>(
+    s: &S,
+    raw: impl AsyncFn(&S, &str) -> Result<(), String>,
+    _unprotect: impl AsyncFn(&S),
+) {
+    scenario(s).await;
+    run(s, &raw, "UPDATE problems SET unit = NULL WHERE id = 1").await;
+    expect_tamper(
+        s,
+        Tamper::RecordEdited {
+            kind: "problem".into(),
+            id: 1,
         },
     )
     .await;
