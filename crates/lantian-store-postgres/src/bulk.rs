@@ -12,7 +12,7 @@ use futures_core::Stream;
 use lantian_domain::Timestamp;
 use lantian_store::StoreError;
 use lantian_store::ledger::{
-    self as l, EntryContent, LogEntry, ProblemColumns, RecordRow, SeenRow, Walked,
+    self as l, LogEntry, ProblemColumns, RawContent, RecordRow, SeenRow, Walked,
 };
 use sqlx::PgConnection;
 use std::future::poll_fn;
@@ -117,11 +117,6 @@ impl<'a> Tuples<'a> {
             .ok_or_else(|| self.bad("NULL in a NOT NULL column"))
     }
 
-    fn str(&mut self) -> Result<&'a str, StoreError> {
-        let b = self.need()?;
-        std::str::from_utf8(b).map_err(|_| self.bad("text that is not UTF-8"))
-    }
-
     fn int8(&mut self) -> Result<i64, StoreError> {
         let b = self.need()?;
         let a: [u8; 8] = b
@@ -218,10 +213,10 @@ pub(crate) async fn walk_entries(
         while t.next_row(10)?.is_some() {
             let seq = t.int8()? as u64;
             let at = Timestamp(t.int8()?);
-            let actor = t.str()?;
-            let kind = t.str()?;
-            let entity = t.str()?;
-            let action = t.str()?;
+            let actor = t.need()?;
+            let kind = t.need()?;
+            let entity = t.need()?;
+            let action = t.need()?;
             let payload = t.need()?;
             let digest = t
                 .field()?
@@ -229,10 +224,10 @@ pub(crate) async fn walk_entries(
                 .transpose()?;
             let prev_hash = l::hash_from_bytes(t.need()?, "audit_log.prev_hash")?;
             let hash = l::hash_from_bytes(t.need()?, "audit_log.hash")?;
-            out.push(Walked::of_columns(
+            out.push(Walked::of_raw(
                 seq,
                 at,
-                &EntryContent {
+                &RawContent {
                     actor,
                     kind,
                     entity,

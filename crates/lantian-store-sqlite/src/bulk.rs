@@ -14,7 +14,7 @@
 use lantian_domain::Timestamp;
 use lantian_store::StoreError;
 use lantian_store::ledger::{
-    self as l, EntryContent, LogEntry, ProblemColumns, RecordRow, SeenRow, Walked,
+    self as l, LogEntry, ProblemColumns, RawContent, RecordRow, SeenRow, Walked,
 };
 use rusqlite::{Connection, OpenFlags};
 use std::path::PathBuf;
@@ -138,9 +138,12 @@ impl Readers {
                 let bad = |i: usize, why: &dyn std::fmt::Display| {
                     StoreError::Backend(format!("audit_log: column {i}: {why}"))
                 };
-                let s = |i: usize| -> Result<&str, StoreError> {
-                    let v = r.get_ref(i).map_err(&e)?;
-                    v.as_str().map_err(|x| bad(i, &x))
+                // Texts as their bytes: the hash is over bytes (no UTF-8 check per column).
+                let s = |i: usize| -> Result<&[u8], StoreError> {
+                    match r.get_ref(i).map_err(&e)? {
+                        rusqlite::types::ValueRef::Text(t) => Ok(t),
+                        v => Err(bad(i, &format!("{:?} is not text", v.data_type()))),
+                    }
                 };
                 let b = |i: usize| -> Result<&[u8], StoreError> {
                     let v = r.get_ref(i).map_err(&e)?;
@@ -153,10 +156,10 @@ impl Readers {
                         "audit_log.record_digest",
                     )?),
                 };
-                out.push(Walked::of_columns(
+                out.push(Walked::of_raw(
                     r.get::<_, i64>(0).map_err(&e)? as u64,
                     Timestamp(r.get(1).map_err(&e)?),
-                    &EntryContent {
+                    &RawContent {
                         actor: s(2)?,
                         kind: s(3)?,
                         entity: s(4)?,

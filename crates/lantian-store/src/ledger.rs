@@ -199,6 +199,37 @@ pub struct EntryContent<'a> {
     pub record_digest: Option<&'a Hash>,
 }
 
+/// [`EntryContent`] as the stored bytes, not checked as UTF-8: what the walk of [`verify`]
+/// hashes (a text column holds the bytes that were hashed, so they are hashed as read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawContent<'a> {
+    /// Who.
+    pub actor: &'a [u8],
+    /// Entity kind.
+    pub kind: &'a [u8],
+    /// Entity id.
+    pub entity: &'a [u8],
+    /// Action code.
+    pub action: &'a [u8],
+    /// Canonical payload bytes.
+    pub payload: &'a [u8],
+    /// Digest of the record after the change.
+    pub record_digest: Option<&'a Hash>,
+}
+
+impl<'a> From<&EntryContent<'a>> for RawContent<'a> {
+    fn from(c: &EntryContent<'a>) -> RawContent<'a> {
+        RawContent {
+            actor: c.actor.as_bytes(),
+            kind: c.kind.as_bytes(),
+            entity: c.entity.as_bytes(),
+            action: c.action.as_bytes(),
+            payload: c.payload,
+            record_digest: c.record_digest,
+        }
+    }
+}
+
 fn put_bytes(h: &mut Sha256, b: &[u8]) {
     h.update((b.len() as u32).to_be_bytes());
     h.update(b);
@@ -206,14 +237,19 @@ fn put_bytes(h: &mut Sha256, b: &[u8]) {
 
 /// The chain hash of entry `seq` (see the module docs for the layout).
 pub fn entry_hash(prev: &Hash, seq: u64, at: Timestamp, c: &EntryContent<'_>) -> Hash {
+    raw_entry_hash(prev, seq, at, &RawContent::from(c))
+}
+
+/// [`entry_hash`] of stored bytes.
+pub fn raw_entry_hash(prev: &Hash, seq: u64, at: Timestamp, c: &RawContent<'_>) -> Hash {
     let mut h = Sha256::new();
     h.update(prev);
     h.update(seq.to_be_bytes());
     h.update(at.0.to_be_bytes());
-    put_bytes(&mut h, c.actor.as_bytes());
-    put_bytes(&mut h, c.kind.as_bytes());
-    put_bytes(&mut h, c.entity.as_bytes());
-    put_bytes(&mut h, c.action.as_bytes());
+    put_bytes(&mut h, c.actor);
+    put_bytes(&mut h, c.kind);
+    put_bytes(&mut h, c.entity);
+    put_bytes(&mut h, c.action);
     put_bytes(&mut h, c.payload);
     match c.record_digest {
         Some(d) => {
@@ -1230,9 +1266,15 @@ pub enum EntityKey {
 impl EntityKey {
     /// The key of an entity's text.
     pub fn of(entity: &str) -> EntityKey {
+        EntityKey::of_bytes(entity.as_bytes())
+    }
+
+    /// The key of an entity's stored bytes (a text column; anything not UTF-8 is kept lossily,
+    /// and names no record).
+    pub fn of_bytes(entity: &[u8]) -> EntityKey {
         match canonical_int(entity) {
             Some(i) => EntityKey::Id(i),
-            None => EntityKey::Text(entity.to_owned()),
+            None => EntityKey::Text(String::from_utf8_lossy(entity).into_owned()),
         }
     }
 }
@@ -1248,13 +1290,16 @@ impl std::fmt::Display for EntityKey {
 
 /// `s` as an integer if it is exactly how the integer prints (so the key round-trips to the
 /// same text, and `"7"` and `"07"` stay different entities).
-fn canonical_int(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    let b = digits.as_bytes();
+fn canonical_int(s: &[u8]) -> Option<i64> {
+    let b = s.strip_prefix(b"-").unwrap_or(s);
     let ok = !b.is_empty()
         && b.iter().all(u8::is_ascii_digit)
-        && (b[0] != b'0' || (b.len() == 1 && digits.len() == s.len()));
-    if ok { s.parse().ok() } else { None }
+        && (b[0] != b'0' || (b.len() == 1 && b.len() == s.len()));
+    if ok {
+        std::str::from_utf8(s).ok()?.parse().ok()
+    } else {
+        None
+    }
 }
 
 /// A multiplicative hasher for the walk's maps (FxHash's mixing step): their keys are integers
@@ -1301,7 +1346,7 @@ impl Hasher for FastHasher {
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 impl Walked {
-    /// From an entry's stored columns (borrowed: nothing is copied).
+    /// From an entry's columns.
     pub fn of_columns(
         seq: u64,
         at: Timestamp,
@@ -1309,14 +1354,26 @@ impl Walked {
         prev_hash: Hash,
         hash: Hash,
     ) -> Walked {
-        let holds = entry_hash(&prev_hash, seq, at, content) == hash;
+        Walked::of_raw(seq, at, &RawContent::from(content), prev_hash, hash)
+    }
+
+    /// From an entry's stored columns, borrowed as bytes (nothing is copied or checked as
+    /// UTF-8: the hash is over bytes).
+    pub fn of_raw(
+        seq: u64,
+        at: Timestamp,
+        content: &RawContent<'_>,
+        prev_hash: Hash,
+        hash: Hash,
+    ) -> Walked {
+        let holds = raw_entry_hash(&prev_hash, seq, at, content) == hash;
         let record = RECORD_KINDS
             .iter()
-            .position(|k| *k == content.kind)
+            .position(|k| k.as_bytes() == content.kind)
             .map(|k| {
                 (
                     k,
-                    EntityKey::of(content.entity),
+                    EntityKey::of_bytes(content.entity),
                     content.record_digest.copied(),
                 )
             });
@@ -1810,10 +1867,10 @@ const READ_AHEAD: usize = 4;
 /// photos, a case step's files, an inspection record's and its findings' files). Payloads
 /// without the text `"evidence"` are not parsed: our payloads are serde_json's, which never
 /// escapes a letter, and an entry altered to hide one fails its hash first.
-pub fn evidence_in(kind: &str, entity: &str, payload: &[u8]) -> Vec<Hash> {
+pub fn evidence_in(kind: &[u8], entity: &[u8], payload: &[u8]) -> Vec<Hash> {
     let mut out = Vec::new();
-    if kind == KIND_EVIDENCE {
-        out.extend(parse_hex(entity));
+    if kind == KIND_EVIDENCE.as_bytes() {
+        out.extend(std::str::from_utf8(entity).ok().and_then(parse_hex));
     }
     // Only the values under an `evidence` key are parsed; the rest of the payload is scanned
     // for quotes, to tell a key `"evidence"` from the same text inside a string.
@@ -1821,8 +1878,17 @@ pub fn evidence_in(kind: &str, entity: &str, payload: &[u8]) -> Vec<Hash> {
     // Built once: building a finder per payload was a twentieth of the walk.
     static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"evidence\""));
+    // Without a backslash no quote is escaped: a quote opens a string after an even number
+    // of quotes (a vectorised count), which is most payloads.
+    let plain = memchr::memchr(b'\\', payload).is_none();
     for at in FINDER.find_iter(payload) {
-        if !quotes.opens_string_at(payload, at) {
+        let opens = if plain {
+            let before = payload.get(..at).unwrap_or(&[]);
+            before.iter().filter(|&&b| b == b'"').count() % 2 == 0
+        } else {
+            quotes.opens_string_at(payload, at)
+        };
+        if !opens {
             continue;
         }
         let after = at + b"\"evidence\"".len();
@@ -2178,11 +2244,14 @@ mod tests {
             v
         };
         for p in &payloads {
-            let got = sorted(evidence_in("problem", "1", p.as_bytes()));
+            let got = sorted(evidence_in(b"problem", b"1", p.as_bytes()));
             assert_eq!(got, sorted(tree(p.as_bytes())), "{p}");
         }
-        assert!(evidence_in("problem", "1", payloads[0].as_bytes()).len() == 1);
-        assert_eq!(evidence_in(KIND_EVIDENCE, &a, b"{}"), vec![sha256(b"a")]);
+        assert!(evidence_in(b"problem", b"1", payloads[0].as_bytes()).len() == 1);
+        assert_eq!(
+            evidence_in(KIND_EVIDENCE.as_bytes(), a.as_bytes(), b"{}"),
+            vec![sha256(b"a")]
+        );
     }
 
     /// Any JSON our code could write: the scan and the tree walk name the same files.
@@ -2229,7 +2298,7 @@ mod tests {
         proptest::test_runner::TestRunner::default()
             .run(&value, |v| {
                 let bytes = serde_json::to_vec(&v).unwrap_or_default();
-                let mut got = evidence_in(KIND_PROBLEM, "1", &bytes);
+                let mut got = evidence_in(KIND_PROBLEM.as_bytes(), b"1", &bytes);
                 got.sort_unstable();
                 prop_assert_eq!(got, tree(&v));
                 Ok(())
