@@ -4,15 +4,18 @@
 # sqlite3's `.import` of the same rows as a long CSV into an equivalent table, and PostgreSQL's
 # COPY of that CSV. Nothing here is a test.
 #
-#   bash bench/import.sh [DATA_DIR] [PG_ADMIN_URL]
+#   bash bench/import.sh [DATA_DIR] [PG_ADMIN_URL]      (SKIP_BUILD=1 BIN=… to reuse a binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-../shared/data/cnemc/china_sites}
 PG=${2:-postgres://postgres@127.0.0.1:5432/postgres}
 OUT=bench/out
 mkdir -p "$OUT"
-cargo build --release -q -p lantian-cli
-BIN=target/release/lantian
+# SKIP_BUILD=1 reuses the release binary already built (BIN, default target/release/lantian).
+# The workspace is built whole: `-p lantian-cli` alone unifies features differently and
+# rebuilds every dependency.
+[ "${SKIP_BUILD:-}" = 1 ] || cargo build --release -q --workspace
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release/lantian}
 now() { date +%s.%N; }
 
 # The same rows as a long CSV, in the hourly table's column order (made outside the timing).
