@@ -258,3 +258,20 @@ pub(crate) async fn bump_revision(conn: &mut sqlx::PgConnection) -> Result<(), s
         .await
         .map(|_| ())
 }
+
+/// `sql` with each `?` numbered `$1`, `$2`, … in order, for the code shared with the SQLite
+/// backend (its statements contain no other `?`).
+pub(crate) fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
