@@ -2203,26 +2203,34 @@ mod tests {
         assert_eq!(hex(&e.hash), PINNED);
     }
 
+    /// The reference the evidence scan is tested against: every hex hash under an `evidence`
+    /// key of the parsed JSON tree, sorted, each once.
+    fn tree_evidence(v: &serde_json::Value) -> Vec<Hash> {
+        fn walk(v: &serde_json::Value, under: bool, out: &mut Vec<Hash>) {
+            match v {
+                serde_json::Value::String(s) if under => out.extend(parse_hex(s)),
+                serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, under, out)),
+                serde_json::Value::Object(m) => m
+                    .iter()
+                    .for_each(|(k, x)| walk(x, under || k == "evidence", out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(v, false, &mut out);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The streaming evidence scan finds what a walk of the parsed JSON tree finds.
     #[test]
     fn evidence_in_matches_a_tree_walk() {
-        fn tree(payload: &[u8]) -> Vec<Hash> {
-            fn walk(v: &serde_json::Value, under: bool, out: &mut Vec<Hash>) {
-                match v {
-                    serde_json::Value::String(s) if under => out.extend(parse_hex(s)),
-                    serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, under, out)),
-                    serde_json::Value::Object(m) => m
-                        .iter()
-                        .for_each(|(k, x)| walk(x, under || k == "evidence", out)),
-                    _ => {}
-                }
-            }
-            let mut out = Vec::new();
-            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(payload) {
-                walk(&v, false, &mut out);
-            }
-            out
-        }
+        let tree = |payload: &[u8]| {
+            serde_json::from_slice::<serde_json::Value>(payload)
+                .map(|v| tree_evidence(&v))
+                .unwrap_or_default()
+        };
         let (a, b) = (hex(&sha256(b"a")), hex(&sha256(b"b")));
         let payloads = [
             format!(r#"{{"action":"submit","evidence":["{a}"],"note":"x"}}"#),
@@ -2278,29 +2286,12 @@ mod tests {
                     .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
             ]
         });
-        let tree = |v: &serde_json::Value| {
-            fn walk(v: &serde_json::Value, under: bool, out: &mut Vec<Hash>) {
-                match v {
-                    serde_json::Value::String(s) if under => out.extend(parse_hex(s)),
-                    serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, under, out)),
-                    serde_json::Value::Object(m) => m
-                        .iter()
-                        .for_each(|(k, x)| walk(x, under || k == "evidence", out)),
-                    _ => {}
-                }
-            }
-            let mut out = Vec::new();
-            walk(v, false, &mut out);
-            out.sort_unstable();
-            out.dedup();
-            out
-        };
         proptest::test_runner::TestRunner::default()
             .run(&value, |v| {
                 let bytes = serde_json::to_vec(&v).unwrap_or_default();
                 let mut got = evidence_in(KIND_PROBLEM.as_bytes(), b"1", &bytes);
                 got.sort_unstable();
-                prop_assert_eq!(got, tree(&v));
+                prop_assert_eq!(got, tree_evidence(&v));
                 Ok(())
             })
             .unwrap_or_else(|e| panic!("{e}"));
