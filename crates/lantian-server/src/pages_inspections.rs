@@ -14,6 +14,7 @@ use crate::auth::{Caller, Perm};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{P, Q};
 use crate::pages::{base_ctx, error_page, page, page_caller};
+use crate::pages_ledger::{filter_qs, nonempty};
 use crate::state::App;
 use crate::web::Lang;
 use axum::extract::State;
@@ -117,10 +118,6 @@ fn plan_row(p: &InspectionPlan, lang: Lang) -> PlanRow {
     }
 }
 
-fn nonempty(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 /// 检查: the plans the caller sees, filtered.
 pub async fn inspections(
     State(app): State<Arc<App>>,
@@ -176,17 +173,6 @@ async fn list_ctx(
         }
         None => (Vec::new(), 0, None),
     };
-    let mut qs = Vec::new();
-    for (k, v) in [
-        ("campaign", nonempty(&q.campaign)),
-        ("mode", nonempty(&q.mode)),
-        ("from", nonempty(&q.from)),
-        ("to", nonempty(&q.to)),
-    ] {
-        if let Some(v) = v {
-            qs.push(format!("{k}={}", urlencode(v)));
-        }
-    }
     let campaigns: Vec<(String, String)> = catalog()
         .campaigns()
         .iter()
@@ -197,7 +183,12 @@ async fn list_ctx(
         total => total,
         next => next,
         paged => q.after.is_some(),
-        filter_qs => qs.join("&"),
+        filter_qs => filter_qs(&[
+            ("campaign", &q.campaign),
+            ("mode", &q.mode),
+            ("from", &q.from),
+            ("to", &q.to),
+        ]),
         campaigns => campaigns,
         modes => InspectionMode::ALL.iter().map(|m| m.code()).collect::<Vec<_>>(),
         f_campaign => nonempty(&q.campaign).unwrap_or(""),
@@ -205,18 +196,6 @@ async fn list_ctx(
         f_from => nonempty(&q.from).unwrap_or(""),
         f_to => nonempty(&q.to).unwrap_or(""),
     })
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A record as the plan page shows it.

@@ -260,8 +260,33 @@ pub struct LedgerQuery {
     pub after: Option<u64>,
 }
 
-fn nonempty(s: &Option<String>) -> Option<&str> {
+/// A query field, trimmed, if it says anything.
+pub(crate) fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The query string that keeps a list's filters on its next page: the given fields that say
+/// anything, in order.
+pub(crate) fn filter_qs(fields: &[(&str, &Option<String>)]) -> String {
+    let keep: Vec<(&str, &str)> = fields
+        .iter()
+        .filter_map(|(k, v)| Some((*k, nonempty(v)?)))
+        .collect();
+    serde_urlencoded::to_string(&keep).unwrap_or_default()
+}
+
+/// The units a filter offers, sorted: every unit, or only `only` (a unit role's own).
+pub(crate) fn unit_choices(names: &Names, only: Option<&UnitCode>) -> Vec<(String, String)> {
+    let mut units: Vec<(String, String)> = match only {
+        None => names
+            .units
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        Some(u) => vec![(u.to_string(), names.unit(Some(u)))],
+    };
+    units.sort();
+    units
 }
 
 /// `GET /ledger`.
@@ -371,16 +396,11 @@ async fn ledger_ctx(app: &App, c: &Caller, q: &LedgerQuery, lang: Lang) -> Resul
         .flatten();
     let names = Names::load(app).await?;
     let rows: Vec<ProblemRow> = items.iter().map(|p| row(p, &names, lang, now)).collect();
-    let mut units: Vec<(String, String)> = match &c.scope {
-        Scope::District => names
-            .units
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        Scope::Unit(u) => vec![(u.to_string(), names.unit(Some(u)))],
+    let units = match &c.scope {
+        Scope::District => unit_choices(&names, None),
+        Scope::Unit(u) => unit_choices(&names, Some(u)),
         Scope::Grids(_) => vec![],
     };
-    units.sort();
     let campaigns: Vec<(String, String)> = catalog()
         .campaigns()
         .iter()
@@ -395,18 +415,12 @@ async fn ledger_ctx(app: &App, c: &Caller, q: &LedgerQuery, lang: Lang) -> Resul
         })
         .collect();
     // The query string of the next page keeps the filters.
-    let mut keep: Vec<(&str, String)> = Vec::new();
-    for (k, v) in [
+    let filter_qs = filter_qs(&[
         ("state", &q.state),
         ("unit", &q.unit),
         ("campaign", &q.campaign),
         ("overdue", &q.overdue),
-    ] {
-        if let Some(v) = nonempty(v) {
-            keep.push((k, v.to_owned()));
-        }
-    }
-    let filter_qs = serde_urlencoded::to_string(&keep).unwrap_or_default();
+    ]);
     Ok(context! {
         rows => Serde(rows),
         total => total,

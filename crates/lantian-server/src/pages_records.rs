@@ -17,7 +17,9 @@ use crate::auth::{Caller, Perm};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::{P, Q};
 use crate::pages::{base_ctx, error_page, page, page_caller};
-use crate::pages_ledger::{Names, ProblemRow, local_minute, row, sees, store_photo};
+use crate::pages_ledger::{
+    Names, ProblemRow, filter_qs, local_minute, nonempty, row, sees, store_photo, unit_choices,
+};
 use crate::state::App;
 use crate::web::Lang;
 use axum::Json;
@@ -74,8 +76,18 @@ pub struct ListQuery {
     pub to: Option<String>,
 }
 
-fn nonempty(s: &Option<String>) -> Option<&str> {
-    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+/// Narrow a record list's unit filter to a unit role's own unit; asking for another unit's
+/// `what` is 403 `out_of_scope`.
+fn narrow_to_unit(c: &Caller, unit: &mut Option<UnitCode>, what: &str) -> Result<(), ApiError> {
+    if let Some(mine) = record_unit(c)? {
+        if unit.as_ref().is_some_and(|u| *u != mine) {
+            return Err(ApiError::out_of_scope(format!(
+                "another unit's {what} are outside your scope"
+            )));
+        }
+        *unit = Some(mine);
+    }
+    Ok(())
 }
 
 /// Render `name` with the page's context, or the error page.
@@ -231,26 +243,15 @@ async fn sources_ctx(app: &App, c: &Caller, q: &ListQuery) -> Result<Value, ApiE
         .map(|r| (r.code.as_str().to_owned(), r.name))
         .collect();
     grids.sort();
-    let mut units: Vec<(String, String)> = match &c.scope {
-        crate::auth::Scope::District | crate::auth::Scope::Grids(_) => names
-            .units
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        crate::auth::Scope::Unit(u) => vec![(u.to_string(), names.unit(Some(u)))],
+    let units = match &c.scope {
+        crate::auth::Scope::Unit(u) => unit_choices(&names, Some(u)),
+        crate::auth::Scope::District | crate::auth::Scope::Grids(_) => unit_choices(&names, None),
     };
-    units.sort();
-    let mut keep: Vec<(&str, String)> = Vec::new();
-    for (k, v) in [("kind", &q.kind), ("grid", &q.grid), ("unit", &q.unit)] {
-        if let Some(v) = nonempty(v) {
-            keep.push((k, v.to_owned()));
-        }
-    }
     Ok(context! {
         rows => Serde(rows),
         total => total,
         next => next,
-        filter_qs => serde_urlencoded::to_string(&keep).unwrap_or_default(),
+        filter_qs => filter_qs(&[("kind", &q.kind), ("grid", &q.grid), ("unit", &q.unit)]),
         kinds => SourceKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>(),
         grids => Serde(grids),
         units => Serde(units),
@@ -441,14 +442,7 @@ async fn cases_ctx(
             .transpose()?,
         problem: None,
     };
-    if let Some(mine) = record_unit(c)? {
-        if f.unit.as_ref().is_some_and(|u| *u != mine) {
-            return Err(ApiError::out_of_scope(
-                "another unit's cases are outside your scope",
-            ));
-        }
-        f.unit = Some(mine);
-    }
+    narrow_to_unit(c, &mut f.unit, "cases")?;
     let pg = app
         .db
         .cases(
@@ -462,31 +456,13 @@ async fn cases_ctx(
     let names = Names::load(app).await?;
     let mut rows: Vec<CaseRow> = pg.items.iter().map(|k| case_row(k, &names)).collect();
     name_sources(app, &mut rows).await?;
-    let mut keep: Vec<(&str, String)> = Vec::new();
-    for (k, v) in [
-        ("state", &q.state),
-        ("unit", &q.unit),
-        ("source", &q.source),
-    ] {
-        if let Some(v) = nonempty(v) {
-            keep.push((k, v.to_owned()));
-        }
-    }
-    let mut units: Vec<(String, String)> = match record_unit(c)? {
-        None => names
-            .units
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        Some(u) => vec![(u.to_string(), names.unit(Some(&u)))],
-    };
-    units.sort();
+    let units = unit_choices(&names, record_unit(c)?.as_ref());
     let can_file = Perm::FileCase.allows(c.user.role) && actor_of(app, c).await.is_some();
     Ok(context! {
         rows => Serde(rows),
         total => pg.total,
         next => pg.next,
-        filter_qs => serde_urlencoded::to_string(&keep).unwrap_or_default(),
+        filter_qs => filter_qs(&[("state", &q.state), ("unit", &q.unit), ("source", &q.source)]),
         states => CaseState::ALL.iter().map(|s| s.code()).collect::<Vec<_>>(),
         units => Serde(units),
         f_state => nonempty(&q.state).unwrap_or(""),
@@ -984,14 +960,7 @@ async fn accountability_ctx(
         source: None,
         problem: None,
     };
-    if let Some(mine) = record_unit(c)? {
-        if f.unit.as_ref().is_some_and(|u| *u != mine) {
-            return Err(ApiError::out_of_scope(
-                "another unit's records are outside your scope",
-            ));
-        }
-        f.unit = Some(mine);
-    }
+    narrow_to_unit(c, &mut f.unit, "records")?;
     let pg = app
         .db
         .accountability(
@@ -1025,26 +994,12 @@ async fn accountability_ctx(
             problems: a.problems.clone(),
         })
         .collect();
-    let mut keep: Vec<(&str, String)> = Vec::new();
-    for (k, v) in [("state", &q.state), ("unit", &q.unit)] {
-        if let Some(v) = nonempty(v) {
-            keep.push((k, v.to_owned()));
-        }
-    }
-    let mut units: Vec<(String, String)> = match record_unit(c)? {
-        None => names
-            .units
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        Some(u) => vec![(u.to_string(), names.unit(Some(&u)))],
-    };
-    units.sort();
+    let units = unit_choices(&names, record_unit(c)?.as_ref());
     Ok(context! {
         rows => Serde(rows),
         total => pg.total,
         next => pg.next,
-        filter_qs => serde_urlencoded::to_string(&keep).unwrap_or_default(),
+        filter_qs => filter_qs(&[("state", &q.state), ("unit", &q.unit)]),
         kinds => AccountabilityKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>(),
         units => Serde(units),
         f_state => nonempty(&q.state).unwrap_or(""),
