@@ -33,7 +33,6 @@ use utoipa::{IntoParams, ToSchema};
 
 type Res<T> = Result<Json<T>, ApiError>;
 
-const PER_PAGE: u32 = 50;
 const MAX_PER_PAGE: u32 = 1000;
 
 // ---- campaigns ----------------------------------------------------------------------------
@@ -289,18 +288,7 @@ pub async fn inspections(
     Q(q): Q<InspectionQuery>,
 ) -> Res<InspectionList> {
     caller.require(Perm::ReadLedger)?;
-    let per = q.per_page.unwrap_or(PER_PAGE);
-    if per == 0 || per > MAX_PER_PAGE {
-        return Err(ApiError::param("per_page", "must be 1..=1000"));
-    }
-    let page = if q.after.is_some() {
-        1
-    } else {
-        q.page.unwrap_or(1)
-    };
-    if page == 0 {
-        return Err(ApiError::param("page", "starts at 1"));
-    }
+    let (page, per) = crate::api_ledger::keyset_paging(q.page, q.per_page, q.after)?;
     let Some(filter) = inspection_filter(
         &caller,
         q.campaign.as_deref(),
@@ -318,24 +306,7 @@ pub async fn inspections(
             next: None,
         }));
     };
-    let mut cursor = Page {
-        after: q.after,
-        limit: per,
-    };
-    let mut got = app.db.plans(&filter, cursor).await?;
-    for _ in 1..page {
-        match got.next {
-            Some(n) => {
-                cursor.after = Some(n);
-                got = app.db.plans(&filter, cursor).await?;
-            }
-            None => {
-                got.items.clear();
-                got.next = None;
-                break;
-            }
-        }
-    }
+    let got = crate::api_records::walk(q.after, page, per, |p| app.db.plans(&filter, p)).await?;
     Ok(Json(InspectionList {
         items: got.items.iter().map(plan_json).collect(),
         page,

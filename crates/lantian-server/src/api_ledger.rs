@@ -226,6 +226,28 @@ fn filter_of(q: &ProblemQuery, now: Timestamp) -> Result<ProblemFilter, ApiError
     })
 }
 
+/// Page number and size of a keyset-paged list query (problems, cases, accountability,
+/// inspections): `per_page` 1..=1000 (default 50); `page` from 1, and 1 when `after` is given.
+pub(crate) fn keyset_paging(
+    page: Option<u32>,
+    per_page: Option<u32>,
+    after: Option<u64>,
+) -> Result<(u32, u32), ApiError> {
+    let per = per_page.unwrap_or(PER_PAGE);
+    if per == 0 || per > MAX_PER_PAGE {
+        return Err(ApiError::param("per_page", "must be 1..=1000"));
+    }
+    let page = if after.is_some() {
+        1
+    } else {
+        page.unwrap_or(1)
+    };
+    if page == 0 {
+        return Err(ApiError::param("page", "starts at 1"));
+    }
+    Ok((page, per))
+}
+
 /// The ledger (unit roles: their unit's problems; grid roles: their grids'; everyone: those
 /// assigned to them).
 #[utoipa::path(get, path = "/problems", tag = "ledger", params(ProblemQuery),
@@ -237,18 +259,7 @@ pub async fn problems(
     Q(q): Q<ProblemQuery>,
 ) -> Res<ProblemList> {
     caller.require(Perm::ReadLedger)?;
-    let per = q.per_page.unwrap_or(PER_PAGE);
-    if per == 0 || per > MAX_PER_PAGE {
-        return Err(ApiError::param("per_page", "must be 1..=1000"));
-    }
-    let page = if q.after.is_some() {
-        1
-    } else {
-        q.page.unwrap_or(1)
-    };
-    if page == 0 {
-        return Err(ApiError::param("page", "starts at 1"));
-    }
+    let (page, per) = keyset_paging(q.page, q.per_page, q.after)?;
     let now = app.now();
     let mut filter = filter_of(&q, now)?;
     // Unit roles: the store filters by their unit. Grid roles: their grids' problems are

@@ -36,9 +36,6 @@ use utoipa::{IntoParams, ToSchema};
 
 type Res<T> = Result<Json<T>, ApiError>;
 
-const PER_PAGE: u32 = 50;
-const MAX_PER_PAGE: u32 = 1000;
-
 /// The unit a caller's record lists are narrowed to: `None` for the district roles, their unit
 /// for unit roles; 403 `out_of_scope` for a caller whose scope holds no unit (a unit role
 /// without a unit). Grid roles never get here ([`Perm::ReadRecords`] refuses them).
@@ -170,23 +167,11 @@ fn record_filter(
 
 /// Page size and number of a query.
 fn paging(q: &RecordQuery) -> Result<(u32, u32), ApiError> {
-    let per = q.per_page.unwrap_or(PER_PAGE);
-    if per == 0 || per > MAX_PER_PAGE {
-        return Err(ApiError::param("per_page", "must be 1..=1000"));
-    }
-    let page = if q.after.is_some() {
-        1
-    } else {
-        q.page.unwrap_or(1)
-    };
-    if page == 0 {
-        return Err(ApiError::param("page", "starts at 1"));
-    }
-    Ok((page, per))
+    crate::api_ledger::keyset_paging(q.page, q.per_page, q.after)
 }
 
 /// Walk keyset pages to page `page` (the store pages by id; `page` n skips n − 1 pages).
-async fn walk<T, F, Fut>(
+pub(crate) async fn walk<T, F, Fut>(
     after: Option<u64>,
     page: u32,
     per: u32,
