@@ -30,7 +30,7 @@ use lantian_domain::org::Role;
 use lantian_domain::{PersonId, RegionCode, Timestamp, UnitCode};
 use lantian_store::Store;
 use lantian_store::StoreError;
-use lantian_store::ledger::{LedgerStore, LogEntry, Page, ProblemFilter};
+use lantian_store::ledger::{Evidence, LedgerStore, LogEntry, Page, ProblemFilter};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -880,16 +880,8 @@ pub async fn upload(
     body: Bytes,
 ) -> Response {
     let r = async {
-        let caller = crate::auth::resolve(&app, &headers)
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "log in first"))?;
-        // A page action: browser sessions only (an API token's `read` scope does not write).
-        if caller.session.kind != lantian_store::accounts::SessionKind::Web {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "photos are uploaded from a browser session",
-            ));
-        }
+        let caller = photo_caller(&app, &headers).await?;
+        from_browser(&caller)?;
         visible_problem(&app, &caller, id).await?;
         let actor = actor_of(&caller).ok_or_else(|| {
             ApiError::new(
@@ -898,13 +890,47 @@ pub async fn upload(
             )
         })?;
         let hash = store_photo(&app, &actor.person, &headers, &body).await?;
-        Ok(Json(serde_json::json!({ "hash": hash })))
+        Ok::<_, ApiError>(Json(serde_json::json!({ "hash": hash })))
     }
     .await;
     match r {
         Ok(j) => j.into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// The caller of a page's photo endpoint (upload or view): a logged-in session (401 otherwise).
+pub(crate) async fn photo_caller(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    crate::auth::resolve(app, headers)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "log in first"))
+}
+
+/// A photo upload is a page action: browser sessions only (an API token's `read` scope does
+/// not write).
+pub(crate) fn from_browser(caller: &Caller) -> Result<(), ApiError> {
+    if caller.session.kind != lantian_store::accounts::SessionKind::Web {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "photos are uploaded from a browser session",
+        ));
+    }
+    Ok(())
+}
+
+/// An evidence file as a response: its media type, sandboxed (no script runs even if it is
+/// an SVG).
+pub(crate) fn sandboxed(e: Evidence) -> Response {
+    let mut resp = e.bytes.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&e.media_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    resp
 }
 
 /// Store the raw bytes of one photo sent by a page (`Content-Type` one of [`PHOTO_TYPES`],
@@ -946,9 +972,7 @@ pub async fn evidence(
     P((id, hash)): P<(u64, String)>,
 ) -> Response {
     let r = async {
-        let caller = crate::auth::resolve(&app, &headers)
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "log in first"))?;
+        let caller = photo_caller(&app, &headers).await?;
         visible_problem(&app, &caller, id).await?;
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ApiError::param("hash", "not a SHA-256 (64 hex digits)"));
@@ -970,16 +994,8 @@ pub async fn evidence(
     .await;
     match r {
         Ok(e) => {
-            let mut resp = e.bytes.into_response();
-            let h = resp.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&e.media_type) {
-                h.insert(header::CONTENT_TYPE, v);
-            }
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-            );
-            h.insert(
+            let mut resp = sandboxed(e);
+            resp.headers_mut().insert(
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("private, max-age=86400"),
             );

@@ -18,14 +18,15 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::{P, Q};
 use crate::pages::{base_ctx, error_page, page, page_caller};
 use crate::pages_ledger::{
-    Names, ProblemRow, filter_qs, local_minute, nonempty, row, sees, store_photo, unit_choices,
+    Names, ProblemRow, filter_qs, from_browser, local_minute, nonempty, photo_caller, row,
+    sandboxed, sees, store_photo, unit_choices,
 };
 use crate::state::App;
 use crate::web::Lang;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use lantian_aq::Date;
 use lantian_aq::composite::{Order, rank_competition};
@@ -836,20 +837,13 @@ pub async fn upload(
     body: Bytes,
 ) -> Response {
     let r = async {
-        let caller = crate::auth::resolve(&app, &headers)
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "log in first"))?;
-        if caller.session.kind != lantian_store::accounts::SessionKind::Web {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "photos are uploaded from a browser session",
-            ));
-        }
+        let caller = photo_caller(&app, &headers).await?;
+        from_browser(&caller)?;
         visible_case(&app, &caller, id).await?;
         caller.require(Perm::ActCase)?;
         let actor = actor_of(&app, &caller).await.ok_or_else(no_person)?;
         let hash = store_photo(&app, &actor.person, &headers, &body).await?;
-        Ok(Json(serde_json::json!({ "hash": hash })))
+        Ok::<_, ApiError>(Json(serde_json::json!({ "hash": hash })))
     }
     .await;
     match r {
@@ -865,9 +859,7 @@ pub async fn evidence(
     P((id, hash)): P<(u64, String)>,
 ) -> Response {
     let r = async {
-        let caller = crate::auth::resolve(&app, &headers)
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "log in first"))?;
+        let caller = photo_caller(&app, &headers).await?;
         let k = visible_case(&app, &caller, id).await?;
         if !k.evidence.iter().any(|h| h.to_string() == hash) {
             return Err(ApiError::not_found(format!(
@@ -881,18 +873,7 @@ pub async fn evidence(
     }
     .await;
     match r {
-        Ok(e) => {
-            let mut resp = e.bytes.into_response();
-            let h = resp.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&e.media_type) {
-                h.insert(header::CONTENT_TYPE, v);
-            }
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-            );
-            resp
-        }
+        Ok(e) => sandboxed(e),
         Err(e) => e.into_response(),
     }
 }
