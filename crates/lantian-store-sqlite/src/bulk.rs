@@ -91,12 +91,9 @@ impl Readers {
     ) -> Result<Vec<LogEntry>, StoreError> {
         self.run(move |c| {
             let e = backend("audit_log");
-            let mut st = c.prepare(LOG_RANGE).map_err(&e)?;
-            let mut rows = st
-                .query((after as i64, after as i64 + i64::from(limit)))
-                .map_err(&e)?;
             let mut out = Vec::with_capacity(limit as usize);
-            while let Some(r) = rows.next().map_err(&e)? {
+            let range = (after as i64, after as i64 + i64::from(limit));
+            each_row(c, "audit_log", LOG_RANGE, range, |r| {
                 let digest: Option<Vec<u8>> = r.get(7).map_err(&e)?;
                 let prev: Vec<u8> = r.get(8).map_err(&e)?;
                 let hash: Vec<u8> = r.get(9).map_err(&e)?;
@@ -114,7 +111,8 @@ impl Readers {
                     prev_hash: l::hash_from_bytes(&prev, "audit_log.prev_hash")?,
                     hash: l::hash_from_bytes(&hash, "audit_log.hash")?,
                 });
-            }
+                Ok(())
+            })?;
             Ok(out)
         })
         .await
@@ -129,12 +127,9 @@ impl Readers {
     ) -> Result<Vec<Walked>, StoreError> {
         self.run(move |c| {
             let e = backend("audit_log");
-            let mut st = c.prepare(LOG_RANGE).map_err(&e)?;
-            let mut rows = st
-                .query((after as i64, after as i64 + i64::from(limit)))
-                .map_err(&e)?;
             let mut out = Vec::with_capacity(limit as usize);
-            while let Some(r) = rows.next().map_err(&e)? {
+            let range = (after as i64, after as i64 + i64::from(limit));
+            each_row(c, "audit_log", LOG_RANGE, range, |r| {
                 let bad = |i: usize, why: &dyn std::fmt::Display| {
                     StoreError::Backend(format!("audit_log: column {i}: {why}"))
                 };
@@ -170,7 +165,8 @@ impl Readers {
                     l::hash_from_bytes(b(8)?, "audit_log.prev_hash")?,
                     l::hash_from_bytes(b(9)?, "audit_log.hash")?,
                 ));
-            }
+                Ok(())
+            })?;
             Ok(out)
         })
         .await
@@ -184,14 +180,9 @@ impl Readers {
     ) -> Result<Vec<RecordRow>, StoreError> {
         self.run(move |c| {
             let e = backend("problems");
-            let mut st = c
-                .prepare(&format!(
-                    "{PROBLEM_COLS} WHERE id > ?1 ORDER BY id LIMIT ?2"
-                ))
-                .map_err(&e)?;
-            let mut rows = st.query((after, i64::from(limit))).map_err(&e)?;
+            let sql = format!("{PROBLEM_COLS} WHERE id > ?1 ORDER BY id LIMIT ?2");
             let mut out = Vec::with_capacity(limit as usize);
-            while let Some(r) = rows.next().map_err(&e)? {
+            each_row(c, "problems", &sql, (after, i64::from(limit)), |r| {
                 let cols = ProblemColumns {
                     campaign: r.get(4).map_err(&e)?,
                     category: r.get(5).map_err(&e)?,
@@ -213,7 +204,8 @@ impl Readers {
                     log_seq: r.get(2).map_err(&e)?,
                     log_hash: r.get(3).map_err(&e)?,
                 });
-            }
+                Ok(())
+            })?;
             Ok(out)
         })
         .await
@@ -230,14 +222,9 @@ impl Readers {
         use rusqlite::types::ValueRef;
         self.run(move |c| {
             let e = backend("problems");
-            let mut st = c
-                .prepare(&format!(
-                    "{PROBLEM_COLS} WHERE id > ?1 AND id <= ?2 ORDER BY id"
-                ))
-                .map_err(&e)?;
-            let mut rows = st.query((after, upto)).map_err(&e)?;
+            let sql = format!("{PROBLEM_COLS} WHERE id > ?1 AND id <= ?2 ORDER BY id");
             let mut out = Vec::new();
-            while let Some(r) = rows.next().map_err(&e)? {
+            each_row(c, "problems", &sql, (after, upto), |r| {
                 // A value of the wrong type makes the columns not hold (`None`).
                 let text = |i: usize| match r.get_ref(i) {
                     Ok(ValueRef::Text(t)) => Some(Some(t)),
@@ -280,11 +267,29 @@ impl Readers {
                     log_hash: r.get(3).map_err(&e)?,
                     seen,
                 });
-            }
+                Ok(())
+            })?;
             Ok(out)
         })
         .await
     }
+}
+
+/// Run `sql` with `params` and hand each row to `each`, in order.
+fn each_row(
+    c: &Connection,
+    what: &'static str,
+    sql: &str,
+    params: (i64, i64),
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let e = backend(what);
+    let mut st = c.prepare(sql).map_err(&e)?;
+    let mut rows = st.query(params).map_err(&e)?;
+    while let Some(r) = rows.next().map_err(&e)? {
+        each(r)?;
+    }
+    Ok(())
 }
 
 /// The problem columns both reads decode, in this order.
